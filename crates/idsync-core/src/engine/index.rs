@@ -1,0 +1,321 @@
+//! The member-resolution index: which entries exist, how groups reference their members, and
+//! which groups must be recomputed.
+//!
+//! References are resolved to ids as soon as their target is known; a reference to an entry not
+//! seen yet waits in `unresolved` and is fixed up when the entry arrives, whatever the order.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::model::{normalize_dn, Entry, EntryId, EntryKind, MemberRef};
+
+/// A reference key in its normalised form.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum RefKey {
+    Dn(String),
+    Name(String),
+    Id(EntryId),
+}
+
+impl RefKey {
+    fn of(reference: &MemberRef) -> Self {
+        match reference {
+            MemberRef::Dn(dn) => RefKey::Dn(normalize_dn(dn)),
+            MemberRef::Name(name) => RefKey::Name(name.to_lowercase()),
+            MemberRef::Id(id) => RefKey::Id(*id),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct GroupLinks {
+    /// Resolved direct members, sorted.
+    direct: Vec<EntryId>,
+    /// References whose target is not known yet.
+    unresolved: Vec<RefKey>,
+}
+
+#[derive(Debug)]
+struct Node {
+    kind: EntryKind,
+    dn: String,
+    name: String,
+}
+
+/// Entries, their names and locators, and the group graph.
+#[derive(Debug, Default)]
+pub(crate) struct MemberIndex {
+    nodes: HashMap<EntryId, Node>,
+    by_dn: HashMap<String, EntryId>,
+    users_by_name: HashMap<String, EntryId>,
+    groups_by_name: HashMap<String, EntryId>,
+    groups: HashMap<EntryId, GroupLinks>,
+    /// member → groups that list it directly.
+    parents: HashMap<EntryId, Vec<EntryId>>,
+    /// unresolved reference → groups waiting for it.
+    waiting: HashMap<RefKey, Vec<EntryId>>,
+    /// Groups whose member sets must be recomputed and sent.
+    dirty: HashSet<EntryId>,
+}
+
+impl MemberIndex {
+    /// Records an entry (new or changed). Groups get their references re-resolved. Groups
+    /// waiting for this entry are fixed up. Returns true when the entry was not known before.
+    pub(crate) fn upsert(&mut self, entry: &Entry, mark_dirty: bool) -> bool {
+        let id = entry.id;
+        let dn = normalize_dn(&entry.locator);
+        let name = entry.name.to_lowercase();
+        let previous = self.nodes.insert(
+            id,
+            Node {
+                kind: entry.kind,
+                dn: dn.clone(),
+                name: name.clone(),
+            },
+        );
+        let is_new = previous.is_none();
+        if let Some(old) = &previous {
+            self.unlink_keys(id, old);
+        }
+        self.link_keys(id, entry.kind, &dn, &name);
+
+        if entry.kind == EntryKind::Group {
+            let keys: Vec<RefKey> = entry.members.iter().map(RefKey::of).collect();
+            self.set_group_refs(id, keys);
+            if mark_dirty {
+                self.dirty.insert(id);
+            }
+        } else if previous.as_ref().is_some_and(|old| old.kind == EntryKind::Group) {
+            // A group became a user (same id): drop its links.
+            self.set_group_refs(id, Vec::new());
+            self.groups.remove(&id);
+        }
+
+        // Fix up groups that were waiting for this entry under any of its keys.
+        let mut keys = vec![RefKey::Id(id), RefKey::Dn(dn)];
+        keys.push(RefKey::Name(name));
+        for key in keys {
+            if let Some(waiters) = self.waiting.remove(&key) {
+                for group in waiters {
+                    self.resolve_waiting(group, &key, id);
+                }
+            }
+        }
+        is_new
+    }
+
+    /// Forgets an entry. Groups that listed it lose it and become dirty.
+    pub(crate) fn remove(&mut self, id: EntryId) -> Option<EntryKind> {
+        let node = self.nodes.remove(&id)?;
+        self.unlink_keys(id, &node);
+        if node.kind == EntryKind::Group {
+            self.set_group_refs(id, Vec::new());
+            self.groups.remove(&id);
+            self.dirty.remove(&id);
+        }
+        if let Some(parents) = self.parents.remove(&id) {
+            for group in parents {
+                if let Some(links) = self.groups.get_mut(&group) {
+                    if let Ok(pos) = links.direct.binary_search(&id) {
+                        links.direct.remove(pos);
+                    }
+                    self.dirty.insert(group);
+                }
+            }
+        }
+        Some(node.kind)
+    }
+
+    /// The kind of a known entry.
+    pub(crate) fn kind(&self, id: &EntryId) -> Option<EntryKind> {
+        self.nodes.get(id).map(|node| node.kind)
+    }
+
+    /// The name of a known entry.
+    pub(crate) fn name(&self, id: &EntryId) -> Option<&str> {
+        self.nodes.get(id).map(|node| node.name.as_str())
+    }
+
+    /// Every known id.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &EntryId> {
+        self.nodes.keys()
+    }
+
+    /// Number of groups waiting to be recomputed.
+    pub(crate) fn dirty_len(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// Takes the dirty groups; with `with_ancestors`, every group that contains one of them,
+    /// transitively (cycles terminate), is added.
+    pub(crate) fn take_dirty(&mut self, with_ancestors: bool) -> Vec<EntryId> {
+        let mut out: BTreeSet<EntryId> = self.dirty.drain().collect();
+        if with_ancestors {
+            let mut stack: Vec<EntryId> = out.iter().copied().collect();
+            while let Some(group) = stack.pop() {
+                for parent in self.parents.get(&group).into_iter().flatten() {
+                    if out.insert(*parent) {
+                        stack.push(*parent);
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .filter(|group| self.groups.contains_key(group))
+            .collect()
+    }
+
+    /// Direct members of a group (users and groups), sorted.
+    pub(crate) fn direct_members(&self, group: &EntryId) -> Vec<EntryId> {
+        self.groups
+            .get(group)
+            .map(|links| links.direct.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every user reachable from a group through nested groups, sorted. Cycles terminate.
+    pub(crate) fn effective_members(&self, group: &EntryId) -> Vec<EntryId> {
+        let mut users = BTreeSet::new();
+        let mut seen = HashSet::from([*group]);
+        let mut stack = vec![*group];
+        while let Some(current) = stack.pop() {
+            let Some(links) = self.groups.get(&current) else {
+                continue;
+            };
+            for member in &links.direct {
+                match self.kind(member) {
+                    Some(EntryKind::User) => {
+                        users.insert(*member);
+                    }
+                    Some(EntryKind::Group) => {
+                        if seen.insert(*member) {
+                            stack.push(*member);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        users.into_iter().collect()
+    }
+
+    /// Number of references that are still unresolved.
+    pub(crate) fn unresolved_count(&self) -> usize {
+        self.groups.values().map(|links| links.unresolved.len()).sum()
+    }
+
+    fn link_keys(&mut self, id: EntryId, kind: EntryKind, dn: &str, name: &str) {
+        if !dn.is_empty() {
+            self.by_dn.insert(dn.to_owned(), id);
+        }
+        let by_name = match kind {
+            EntryKind::User => &mut self.users_by_name,
+            EntryKind::Group => &mut self.groups_by_name,
+        };
+        by_name.insert(name.to_owned(), id);
+    }
+
+    fn unlink_keys(&mut self, id: EntryId, node: &Node) {
+        if self.by_dn.get(&node.dn) == Some(&id) {
+            self.by_dn.remove(&node.dn);
+        }
+        let by_name = match node.kind {
+            EntryKind::User => &mut self.users_by_name,
+            EntryKind::Group => &mut self.groups_by_name,
+        };
+        if by_name.get(&node.name) == Some(&id) {
+            by_name.remove(&node.name);
+        }
+    }
+
+    fn lookup(&self, key: &RefKey) -> Option<EntryId> {
+        match key {
+            RefKey::Dn(dn) => self.by_dn.get(dn).copied(),
+            // memberUid names users; a name that is no user may still be a group (dummy files).
+            RefKey::Name(name) => self
+                .users_by_name
+                .get(name)
+                .or_else(|| self.groups_by_name.get(name))
+                .copied(),
+            RefKey::Id(id) => self.nodes.contains_key(id).then_some(*id),
+        }
+    }
+
+    /// Replaces a group's references: resolves what it can, diffs the parent links.
+    fn set_group_refs(&mut self, group: EntryId, keys: Vec<RefKey>) {
+        let mut direct = Vec::with_capacity(keys.len());
+        let mut unresolved = Vec::new();
+        for key in keys {
+            match self.lookup(&key) {
+                Some(member) => direct.push(member),
+                None => unresolved.push(key),
+            }
+        }
+        direct.sort_unstable();
+        direct.dedup();
+
+        let old = self.groups.remove(&group).unwrap_or_default();
+        for key in &old.unresolved {
+            if let Some(waiters) = self.waiting.get_mut(key) {
+                waiters.retain(|waiter| *waiter != group);
+                if waiters.is_empty() {
+                    self.waiting.remove(key);
+                }
+            }
+        }
+        for key in &unresolved {
+            self.waiting.entry(key.clone()).or_default().push(group);
+        }
+        self.relink_parents(group, &old.direct, &direct);
+        self.groups.insert(group, GroupLinks { direct, unresolved });
+    }
+
+    fn relink_parents(&mut self, group: EntryId, old: &[EntryId], new: &[EntryId]) {
+        let (mut i, mut j) = (0, 0);
+        loop {
+            match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    self.unlink_parent(*a, group);
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    self.unlink_parent(*a, group);
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    self.parents.entry(*b).or_default().push(group);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+    }
+
+    fn unlink_parent(&mut self, member: EntryId, group: EntryId) {
+        if let Some(list) = self.parents.get_mut(&member) {
+            list.retain(|parent| *parent != group);
+            if list.is_empty() {
+                self.parents.remove(&member);
+            }
+        }
+    }
+
+    fn resolve_waiting(&mut self, group: EntryId, key: &RefKey, member: EntryId) {
+        let Some(links) = self.groups.get_mut(&group) else {
+            return;
+        };
+        let before = links.unresolved.len();
+        links.unresolved.retain(|waiting| waiting != key);
+        if links.unresolved.len() == before {
+            return;
+        }
+        if let Err(pos) = links.direct.binary_search(&member) {
+            links.direct.insert(pos, member);
+            self.parents.entry(member).or_default().push(group);
+        }
+        self.dirty.insert(group);
+    }
+}
