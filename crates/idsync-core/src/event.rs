@@ -12,7 +12,9 @@ pub enum Event {
     /// These entries are gone from the view (deleted, or moved out of the base or filter).
     Deleted(Vec<EntryId>),
     /// An entry that exists but is not a change: it only warms the member-resolution index
-    /// (ids, locators, names and member lists) when a refresh resumes from a cookie.
+    /// (ids, locators, names and member lists) when a refresh resumes from a cookie. The
+    /// warm-up must cover every entry in view: a member reference that resolves to nothing is
+    /// left out of its group's member set.
     Known(Entry),
     /// End of the refresh phase. When `delete_unmentioned` is true, every synced entry not
     /// mentioned (changed or present) since the refresh began is gone.
