@@ -24,6 +24,10 @@ pub enum Event {
     },
     /// Everything before this point is covered by this opaque cookie.
     Cookie(Vec<u8>),
+    /// A new refresh begins: the source (re)connected. Presence counted before it no longer
+    /// counts, and a cookie seen but not committed is dropped (the new refresh brings its own).
+    /// The runner sends it before every source run.
+    RefreshStarted,
     /// The server cannot resume from the cookie: a full refresh (without cookie) follows.
     RefreshRequired,
 }

@@ -69,7 +69,7 @@ impl MemberIndex {
             Node {
                 kind: entry.kind,
                 dn: dn.clone(),
-                name: name.clone(),
+                name: entry.name.clone(),
             },
         );
         let is_new = previous.is_none();
@@ -138,6 +138,11 @@ impl MemberIndex {
     /// Every known id.
     pub(crate) fn ids(&self) -> impl Iterator<Item = &EntryId> {
         self.nodes.keys()
+    }
+
+    /// Every known id with its name as the directory spells it.
+    pub(crate) fn names(&self) -> impl Iterator<Item = (&EntryId, &str)> {
+        self.nodes.iter().map(|(id, node)| (id, node.name.as_str()))
     }
 
     /// Number of groups waiting to be recomputed.
@@ -222,8 +227,9 @@ impl MemberIndex {
             EntryKind::User => &mut self.users_by_name,
             EntryKind::Group => &mut self.groups_by_name,
         };
-        if by_name.get(&node.name) == Some(&id) {
-            by_name.remove(&node.name);
+        let key = node.name.to_lowercase();
+        if by_name.get(&key) == Some(&id) {
+            by_name.remove(&key);
         }
     }
 

@@ -25,7 +25,7 @@ use crate::batch::{
 use crate::event::Event;
 use crate::model::{EntryId, EntryKind};
 use crate::policy::{MassDeleteGuard, OnDelete, SyncPolicy};
-use crate::sink::{MembershipMode, Sink, SinkError};
+use crate::sink::{MembershipMode, Sink, SinkError, StoredState};
 use crate::source::SourceFingerprint;
 use index::MemberIndex;
 use pending::Pending;
@@ -154,9 +154,25 @@ impl Engine {
         config: EngineConfig,
         fingerprint: &SourceFingerprint,
     ) -> Result<(Self, Option<Vec<u8>>), EngineError> {
+        let state = Self::prepare(sink.as_mut(), &config)?;
+        Ok(Self::with_state(sink, config, fingerprint, state))
+    }
+
+    /// Prepares a sink and reads its stored state (the fallible half of [`Engine::open`],
+    /// for callers that retry while the database is unreachable).
+    pub fn prepare(sink: &mut dyn Sink, config: &EngineConfig) -> Result<StoredState, EngineError> {
         sink.prepare(&config.policy)?;
+        Ok(sink.load_state()?)
+    }
+
+    /// Builds an engine over a prepared sink (the infallible half of [`Engine::open`]).
+    pub fn with_state(
+        sink: Box<dyn Sink>,
+        config: EngineConfig,
+        fingerprint: &SourceFingerprint,
+        state: StoredState,
+    ) -> (Self, Option<Vec<u8>>) {
         let membership = sink.capabilities().membership;
-        let state = sink.load_state()?;
         let resume = match state.cookie {
             Some((cookie, stored)) if stored == fingerprint.0 => Some(cookie),
             Some((_, stored)) => {
@@ -186,7 +202,7 @@ impl Engine {
             committed_cookie: resume.clone(),
             stats: EngineStats::default(),
         };
-        Ok((engine, resume))
+        (engine, resume)
     }
 
     /// The current protocol phase.
@@ -216,6 +232,7 @@ impl Engine {
             return Err(EngineError::RetryPending);
         }
         self.stats.events += 1;
+        let event_is_required = matches!(event, Event::RefreshRequired);
         match event {
             Event::Changed(mut entry) => {
                 let id = entry.id;
@@ -253,8 +270,10 @@ impl Engine {
             Event::RefreshDone { delete_unmentioned } => {
                 return self.finish_refresh(delete_unmentioned);
             }
-            Event::RefreshRequired => {
-                info!("the source must start over without a cookie: full refresh");
+            Event::RefreshStarted | Event::RefreshRequired => {
+                if event_is_required {
+                    info!("the source must start over without a cookie: full refresh");
+                }
                 self.phase = Phase::Refresh;
                 self.mentioned.clear();
                 self.pending_cookie = None;
@@ -547,5 +566,13 @@ impl Engine {
     /// The name the engine knows for an id (for printing plans).
     pub fn name_of(&self, id: &EntryId) -> Option<&str> {
         self.index.name(id)
+    }
+
+    /// Every id the engine knows, with its name (for printing plans).
+    pub fn names(&self) -> HashMap<EntryId, String> {
+        self.index
+            .names()
+            .map(|(id, name)| (*id, name.to_owned()))
+            .collect()
     }
 }
