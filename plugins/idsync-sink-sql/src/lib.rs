@@ -1,1 +1,33 @@
-//! idsync-sink-sql
+//! idsync-sink-sql: the generic SQL sink (`plugin = "sql"`).
+//!
+//! Writes users, groups and memberships into any SQL schema (SQLite, PostgreSQL,
+//! MySQL/MariaDB) described by the configuration, in one transaction per batch with the
+//! cookie. Usable in-process ([`SqlSink`] implements [`idsync_core::Sink`]) and as a dynamic
+//! plugin (`libidsync_sink_sql.so`).
+//!
+//! * [`config`]: the `[sink]` table and its pure validation;
+//! * [`schema`]: configured tables resolved against the database, verified, or created;
+//! * [`values`]: entry values fitted to column types, and compared;
+//! * `upsert`, `removal`, `members`: the three parts of a batch;
+//! * [`sink`]: [`SqlSink`] and the transaction around each batch.
+
+pub mod config;
+mod context;
+pub mod error;
+mod members;
+mod plugin;
+mod removal;
+pub mod schema;
+pub mod sink;
+mod upsert;
+pub mod values;
+
+pub use config::{
+    ConfigErrors, ConfigProblem, DisableConfig, DisableFlag, MembershipConfig, SqlSinkConfig,
+    TableConfig,
+};
+pub use error::SqlSinkError;
+pub use sink::SqlSink;
+
+#[cfg(test)]
+mod tests;
