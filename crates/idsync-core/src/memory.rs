@@ -6,9 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::batch::{
-    ApplyOptions, ApplyReport, Batch, PlannedChange, RemovalAction,
-};
+use crate::batch::{ApplyOptions, ApplyReport, Batch, PlannedChange, RemovalAction};
 use crate::model::{EntryId, EntryKind};
 use crate::policy::{MatchPolicy, SyncPolicy};
 use crate::sink::{
@@ -52,7 +50,9 @@ pub struct MemoryState {
 impl MemoryState {
     /// The account with this name, if any.
     pub fn by_name(&self, name: &str) -> Option<(&EntryId, &MemoryAccount)> {
-        self.accounts.iter().find(|(_, account)| account.name == name)
+        self.accounts
+            .iter()
+            .find(|(_, account)| account.name == name)
     }
 
     /// Names of the members of the group with this name, sorted.
@@ -326,4 +326,3 @@ impl Sink for MemorySink {
         Ok(())
     }
 }
-

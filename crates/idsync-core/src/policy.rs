@@ -58,7 +58,11 @@ impl MassDeleteGuard {
     /// The largest number of removals allowed when `synced` entries are known to the sink.
     pub fn limit(&self, synced: usize) -> usize {
         // Ratios are small and counts are far below 2^52, so the float round trip is exact enough.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let by_ratio = (synced as f64 * self.max_ratio).floor() as usize;
         by_ratio.max(self.min_allowed)
     }

@@ -103,7 +103,10 @@ pub enum SinkErrorKind {
 impl SinkErrorKind {
     /// True when retrying the same batch later may succeed.
     pub fn is_retryable(self) -> bool {
-        matches!(self, SinkErrorKind::Unavailable | SinkErrorKind::Transaction)
+        matches!(
+            self,
+            SinkErrorKind::Unavailable | SinkErrorKind::Transaction
+        )
     }
 }
 

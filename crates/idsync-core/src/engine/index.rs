@@ -84,7 +84,10 @@ impl MemberIndex {
             if mark_dirty {
                 self.dirty.insert(id);
             }
-        } else if previous.as_ref().is_some_and(|old| old.kind == EntryKind::Group) {
+        } else if previous
+            .as_ref()
+            .is_some_and(|old| old.kind == EntryKind::Group)
+        {
             // A group became a user (same id): drop its links.
             self.set_group_refs(id, Vec::new());
             self.groups.remove(&id);
@@ -191,12 +194,8 @@ impl MemberIndex {
                     Some(EntryKind::User) => {
                         users.insert(*member);
                     }
-                    Some(EntryKind::Group) => {
-                        if seen.insert(*member) {
-                            stack.push(*member);
-                        }
-                    }
-                    None => {}
+                    Some(EntryKind::Group) if seen.insert(*member) => stack.push(*member),
+                    Some(EntryKind::Group) | None => {}
                 }
             }
         }
@@ -205,7 +204,10 @@ impl MemberIndex {
 
     /// Number of references that are still unresolved.
     pub(crate) fn unresolved_count(&self) -> usize {
-        self.groups.values().map(|links| links.unresolved.len()).sum()
+        self.groups
+            .values()
+            .map(|links| links.unresolved.len())
+            .sum()
     }
 
     fn link_keys(&mut self, id: EntryId, kind: EntryKind, dn: &str, name: &str) {

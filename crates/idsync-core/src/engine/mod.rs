@@ -256,7 +256,10 @@ impl Engine {
             Event::Deleted(ids) => {
                 for id in ids {
                     self.mentioned.remove(&id);
-                    let kind = self.index.remove(id).or_else(|| self.synced.get(&id).copied());
+                    let kind = self
+                        .index
+                        .remove(id)
+                        .or_else(|| self.synced.get(&id).copied());
                     self.pending.remove(Removal {
                         id,
                         kind,
@@ -369,7 +372,10 @@ impl Engine {
                 });
             }
             if !sweep.is_empty() {
-                info!(count = sweep.len(), "entries not mentioned by the refresh are gone");
+                info!(
+                    count = sweep.len(),
+                    "entries not mentioned by the refresh are gone"
+                );
             }
             let action = self.removal_action();
             for (id, kind) in sweep {
@@ -465,9 +471,7 @@ impl Engine {
 
     fn drain_queue(&mut self) -> Result<(), EngineError> {
         while let Some(batch) = self.queued.pop_front() {
-            if let Err(error) = self.apply(batch) {
-                return Err(error);
-            }
+            self.apply(batch)?;
         }
         Ok(())
     }

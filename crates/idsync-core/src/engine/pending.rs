@@ -81,7 +81,10 @@ impl Pending {
 
     /// Takes everything, upserts in arrival order.
     pub(crate) fn take(&mut self) -> (Vec<Entry>, Vec<Removal>) {
-        let upserts = std::mem::take(&mut self.upserts).into_iter().flatten().collect();
+        let upserts = std::mem::take(&mut self.upserts)
+            .into_iter()
+            .flatten()
+            .collect();
         let removals = std::mem::take(&mut self.removals);
         self.upsert_at.clear();
         self.removal_at.clear();

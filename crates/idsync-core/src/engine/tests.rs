@@ -93,7 +93,7 @@ fn full_refresh_upserts_in_batches_and_commits_cookie_last() {
     assert_eq!(resume, None);
     let events = refresh(base_directory(), b"c1");
     let (head, tail) = events.split_at(3);
-    for event in head.to_vec() {
+    for event in head.iter().cloned() {
         engine.push(event).unwrap();
     }
     // Two batches of 2 were due after four entries; after three only one is committed,
@@ -104,7 +104,7 @@ fn full_refresh_upserts_in_batches_and_commits_cookie_last() {
         assert_eq!(state.accounts.len(), 2);
         assert_eq!(state.cookie, None);
     }
-    for event in tail.to_vec() {
+    for event in tail.iter().cloned() {
         engine.push(event).unwrap();
     }
     let state = sink.state();
@@ -155,7 +155,8 @@ fn incremental_refresh_with_present_deleted_and_changed() {
     let (mut engine, resume) = open(&sink, EngineConfig::default());
     assert_eq!(resume.as_deref(), Some(&b"c1"[..]));
     let mut bob = user(2, "bob");
-    bob.attrs.insert("mail".into(), vec!["robert@example.org".into()]);
+    bob.attrs
+        .insert("mail".into(), vec!["robert@example.org".into()]);
     feed(
         &mut engine,
         vec![
@@ -316,7 +317,10 @@ fn members_resolve_whatever_the_arrival_order() {
     );
     assert_eq!(sink.state().member_names("staff"), vec!["alice", "bob"]);
     feed(&mut engine, vec![Event::Changed(user(26, "zoe"))]);
-    assert_eq!(sink.state().member_names("staff"), vec!["alice", "bob", "zoe"]);
+    assert_eq!(
+        sink.state().member_names("staff"),
+        vec!["alice", "bob", "zoe"]
+    );
 }
 
 #[test]
@@ -330,7 +334,10 @@ fn member_uid_names_resolve_case_insensitively() {
                 group(
                     10,
                     "posix",
-                    vec![MemberRef::Name("Alice".into()), MemberRef::Name("bob".into())],
+                    vec![
+                        MemberRef::Name("Alice".into()),
+                        MemberRef::Name("bob".into()),
+                    ],
                 ),
                 user(1, "alice"),
                 user(2, "bob"),
@@ -363,7 +370,11 @@ fn nested_groups_expand_to_users_and_cycles_terminate() {
     {
         let state = sink.state();
         for name in ["all", "staff", "admins"] {
-            assert_eq!(state.member_names(name), vec!["alice", "bob", "carol"], "{name}");
+            assert_eq!(
+                state.member_names(name),
+                vec!["alice", "bob", "carol"],
+                "{name}"
+            );
         }
     }
     // A change deep down reaches every ancestor.
@@ -520,7 +531,10 @@ fn removals_below_the_guard_limit_pass() {
     drop(engine);
     let (mut engine, _) = open(&sink, EngineConfig::default());
     feed(&mut engine, refresh(many_users(1500), b"c2"));
-    assert_eq!(sink.state().accounts.values().filter(|a| a.gone).count(), 500);
+    assert_eq!(
+        sink.state().accounts.values().filter(|a| a.gone).count(),
+        500
+    );
 }
 
 #[test]
@@ -544,12 +558,24 @@ fn dry_run_plans_everything_and_writes_nothing() {
     dir.push(group(10, "staff", vec![dn("alice"), dn("dave")]));
     feed(&mut engine, refresh(dir, b"c2"));
     engine.finish().unwrap();
-    assert_eq!(*sink.state(), before, "a dry run writes nothing, cookie included");
+    assert_eq!(
+        *sink.state(),
+        before,
+        "a dry run writes nothing, cookie included"
+    );
     let changes = &engine.stats().changes;
-    assert!(changes.iter().any(|c| matches!(c, PlannedChange::Create { name, .. } if name == "dave")));
-    assert!(changes.iter().any(|c| matches!(c, PlannedChange::Rename { to, .. } if to == "alicia")));
-    assert!(changes.iter().any(|c| matches!(c, PlannedChange::Disable { name, .. } if name == "carol")));
-    assert!(changes.iter().any(|c| matches!(c, PlannedChange::RemoveMember { member, .. } if *member == id(2))));
+    assert!(changes
+        .iter()
+        .any(|c| matches!(c, PlannedChange::Create { name, .. } if name == "dave")));
+    assert!(changes
+        .iter()
+        .any(|c| matches!(c, PlannedChange::Rename { to, .. } if to == "alicia")));
+    assert!(changes
+        .iter()
+        .any(|c| matches!(c, PlannedChange::Disable { name, .. } if name == "carol")));
+    assert!(changes
+        .iter()
+        .any(|c| matches!(c, PlannedChange::RemoveMember { member, .. } if *member == id(2))));
 }
 
 #[test]
@@ -574,16 +600,16 @@ fn refresh_required_restarts_the_refresh_and_sweeps_at_its_end() {
     feed(&mut engine, refresh(base_directory(), b"c1"));
     drop(engine);
     let (mut engine, _) = open(&sink, EngineConfig::default());
-    let mut events = vec![
-        Event::Present(vec![id(3)]),
-        Event::RefreshRequired,
-    ];
+    let mut events = vec![Event::Present(vec![id(3)]), Event::RefreshRequired];
     let mut dir = base_directory();
     dir.retain(|entry| entry.name != "carol");
     events.extend(refresh(dir, b"fresh"));
     feed(&mut engine, events);
     let state = sink.state();
-    assert!(state.by_name("carol").unwrap().1.gone, "present before the restart no longer counts");
+    assert!(
+        state.by_name("carol").unwrap().1.gone,
+        "present before the restart no longer counts"
+    );
     assert_eq!(state.cookie.as_ref().unwrap().0, b"fresh");
 }
 
