@@ -149,18 +149,19 @@ pub fn resolve(
     if !findings.problems.is_empty() {
         return Ok(None);
     }
-    match (users, groups) {
-        (Some(users), groups)
-            if config.groups.is_none() || groups.as_ref().is_some_and(Option::is_some) =>
-        {
-            Ok(Some(SchemaPlan {
-                users,
-                groups: groups.flatten(),
-                memberships,
-            }))
-        }
-        _ => Ok(None),
-    }
+    let Some(users) = users else {
+        return Ok(None);
+    };
+    let groups = match groups {
+        Some(Some(groups)) => Some(groups),
+        Some(None) => return Ok(None),
+        None => None,
+    };
+    Ok(Some(SchemaPlan {
+        users,
+        groups,
+        memberships,
+    }))
 }
 
 fn find<'a>(columns: &'a [ColumnInfo], name: &str) -> Option<&'a ColumnInfo> {

@@ -450,7 +450,7 @@ fn insert_rows(
             .columns
             .iter()
             .zip(&wanted.cells)
-            .map(|(column, cell)| !(*cell == Cell::Null && !column.info.nullable))
+            .map(|(column, cell)| *cell != Cell::Null || column.info.nullable)
             .collect();
         groups.entry(shape).or_default().push(wanted);
     }
