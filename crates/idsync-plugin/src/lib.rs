@@ -59,6 +59,7 @@ mod adapter;
 mod config;
 mod export;
 mod panic;
+mod secret;
 
 #[cfg(test)]
 mod tests;
@@ -76,6 +77,7 @@ pub use idsync_core::{
 
 pub use config::decode_config;
 pub use panic::PANIC_STDERR_ENV;
+pub use secret::read_secret_file;
 
 /// A [`Sink`] that a plugin library can build from its configuration.
 pub trait PluginSink: Sink + Sized + 'static {

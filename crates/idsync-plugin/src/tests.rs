@@ -368,3 +368,24 @@ fn plugin_names_are_validated() {
         assert!(!crate::export::is_valid_plugin_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn secrets_are_read_without_their_line_break() {
+    let path = std::env::temp_dir().join(format!("idsync-plugin-secret-{}", std::process::id()));
+    std::fs::write(&path, "s3cret\r\n").unwrap();
+    assert_eq!(read_secret_file("password_file", &path).unwrap(), "s3cret");
+    std::fs::write(&path, "\n").unwrap();
+    let error = read_secret_file("password_file", &path).unwrap_err();
+    assert_eq!(error.kind, SinkErrorKind::Config);
+    assert_eq!(
+        error.message,
+        format!(
+            "`password_file`: cannot read a secret from `{}`: the file is empty",
+            path.display()
+        )
+    );
+    std::fs::remove_file(&path).unwrap();
+    let error = read_secret_file("password_file", &path).unwrap_err();
+    assert_eq!(error.kind, SinkErrorKind::Config);
+    assert!(error.message.contains("No such file"), "{}", error.message);
+}
