@@ -7,9 +7,9 @@ use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::RBoxError;
 use idsync_plugin_api::ABI_VERSION;
 
-use super::fixtures::built_plugin;
+use super::fixtures::{built_plugin, TempDir};
 use crate::plugin::library::{module_error, module_error_without_header};
-use crate::plugin::PluginError;
+use crate::plugin::{list_plugins, load_sink, PluginError, PluginSearch};
 
 const PATH: &str = "/plugins/libidsync_sink_rt.so";
 
@@ -92,4 +92,57 @@ fn a_panicking_root_module_loader_is_an_init_error() {
     );
     let cause = std::error::Error::source(&error).unwrap().to_string();
     assert_eq!(cause, "its root module loader panicked");
+}
+
+#[test]
+fn a_plugin_built_against_an_older_api_is_refused() {
+    let path = built_plugin("oldabi");
+    let error = load_sink(&path, "oldabi", &serde_json::json!({})).unwrap_err();
+    assert!(
+        matches!(error, PluginError::IncompatibleAbi { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "sink plugin `oldabi` at `{}` was built against idsync-plugin-api 0.0.1; this runner provides {ABI_VERSION} — rebuild it",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_plugin_built_against_an_incompatible_newer_api_is_refused() {
+    let path = built_plugin("newabi");
+    let error = load_sink(&path, "newabi", &serde_json::json!({})).unwrap_err();
+    assert!(
+        matches!(error, PluginError::IncompatibleAbi { .. }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "sink plugin `newabi` at `{}` was built against idsync-plugin-api 0.99.0; this runner provides {ABI_VERSION} — rebuild it",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn listing_reports_incompatible_plugins() {
+    let dir = TempDir::new("list-abi");
+    for name in ["oldabi", "newabi", "faulty"] {
+        std::os::unix::fs::symlink(
+            built_plugin(name),
+            dir.path().join(format!("libidsync_sink_{name}.so")),
+        )
+        .unwrap();
+    }
+    let listing = list_plugins(&PluginSearch::new(vec![dir.path().to_path_buf()]));
+    let incompatible = listing
+        .iter()
+        .filter(|entry| matches!(entry, Err(PluginError::IncompatibleAbi { .. })))
+        .count();
+    assert_eq!(incompatible, 2);
+    assert_eq!(listing.iter().filter(|entry| entry.is_ok()).count(), 1);
 }
