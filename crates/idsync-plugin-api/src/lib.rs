@@ -35,6 +35,7 @@ mod batch;
 mod error;
 mod model;
 mod module;
+mod name;
 mod object;
 mod policy;
 mod report;
@@ -51,6 +52,7 @@ pub use batch::{
 pub use error::{FfiSinkError, FfiSinkErrorKind};
 pub use model::{FfiEntry, FfiEntryId, FfiEntryKind};
 pub use module::{SinkModule, SinkModule_Ref, ABI_VERSION};
+pub use name::is_valid_plugin_name;
 pub use object::{FfiSink, FfiSink_TO, SinkBox};
 pub use policy::{
     FfiMatchPolicy, FfiMembershipMode, FfiOnDelete, FfiSinkCapabilities, FfiSyncPolicy,

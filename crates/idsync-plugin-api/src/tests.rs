@@ -314,3 +314,13 @@ fn error_kinds_map_exactly_and_unknown_kinds_read_as_other() {
 fn abi_version_is_this_crate_version() {
     assert_eq!(ABI_VERSION, env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn plugin_names_are_validated() {
+    for good in ["sql", "mediawiki", "my-sink_2"] {
+        assert!(is_valid_plugin_name(good), "{good}");
+    }
+    for bad in ["", "SQL", "a b", "a/b", "a.so", "é"] {
+        assert!(!is_valid_plugin_name(bad), "{bad}");
+    }
+}

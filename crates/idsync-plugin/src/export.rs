@@ -23,25 +23,6 @@ pub trait SinkExport: 'static {
     const VERSION: &'static str;
 }
 
-/// True when `name` is a valid plugin name: non-empty, only `a-z`, `0-9`, `_` and `-`.
-pub const fn is_valid_plugin_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    if bytes.is_empty() {
-        return false;
-    }
-    let mut index = 0;
-    while index < bytes.len() {
-        // `index < len` is checked by the loop condition.
-        #[allow(clippy::indexing_slicing)]
-        let byte = bytes[index];
-        if !(byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_' || byte == b'-') {
-            return false;
-        }
-        index += 1;
-    }
-    true
-}
-
 /// The library header abi_stable's loader reads: what `#[export_root_module]` would generate
 /// for a function returning [`SinkModule_Ref`].
 pub const fn lib_header<E: SinkExport>() -> LibHeader {

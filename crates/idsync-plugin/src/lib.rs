@@ -131,6 +131,7 @@ macro_rules! export_sink {
 /// Implementation details of [`export_sink!`]; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::{is_valid_plugin_name, lib_header, SinkExport};
+    pub use crate::export::{lib_header, SinkExport};
     pub use abi_stable::library::LibHeader;
+    pub use idsync_plugin_api::is_valid_plugin_name;
 }

@@ -360,16 +360,6 @@ fn the_exported_symbol_is_the_one_abi_stable_looks_up() {
 }
 
 #[test]
-fn plugin_names_are_validated() {
-    for good in ["sql", "mediawiki", "my-sink_2"] {
-        assert!(crate::export::is_valid_plugin_name(good), "{good}");
-    }
-    for bad in ["", "SQL", "a b", "a/b", "a.so", "é"] {
-        assert!(!crate::export::is_valid_plugin_name(bad), "{bad}");
-    }
-}
-
-#[test]
 fn secrets_are_read_without_their_line_break() {
     let path = std::env::temp_dir().join(format!("idsync-plugin-secret-{}", std::process::id()));
     std::fs::write(&path, "s3cret\r\n").unwrap();

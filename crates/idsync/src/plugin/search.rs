@@ -133,11 +133,7 @@ pub(crate) fn is_path(plugin: &str) -> bool {
 
 /// Checks that `name` is a plugin name: non-empty, only `a-z`, `0-9`, `_` and `-`.
 pub fn validate_plugin_name(name: &str) -> Result<(), PluginError> {
-    let valid = !name.is_empty()
-        && name.bytes().all(|byte| {
-            byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_' || byte == b'-'
-        });
-    if valid {
+    if idsync_plugin_api::is_valid_plugin_name(name) {
         Ok(())
     } else {
         Err(PluginError::InvalidName {
