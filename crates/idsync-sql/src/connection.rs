@@ -23,12 +23,15 @@ use crate::statement::{ReadAs, Statement, Value};
 pub struct ConnectOptions {
     /// How long SQLite waits for a lock held by another process before giving up.
     pub busy_timeout: Duration,
+    /// SQLite page cache size in KiB (large syncs touch big indexes).
+    pub sqlite_cache_kib: u32,
 }
 
 impl Default for ConnectOptions {
     fn default() -> Self {
         Self {
             busy_timeout: Duration::from_secs(30),
+            sqlite_cache_kib: 64 * 1024,
         }
     }
 }
@@ -65,8 +68,10 @@ impl Database {
                 let mut conn = SqliteConnection::establish(url.expose()).map_err(connect_error)?;
                 let pragmas = format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    options.busy_timeout.as_millis()
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
+                    options.busy_timeout.as_millis(),
+                    options.sqlite_cache_kib
                 );
                 conn.batch_execute(&pragmas).map_err(|source| {
                     SqlError::query("cannot configure the sqlite connection", source)

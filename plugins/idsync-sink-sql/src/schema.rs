@@ -359,7 +359,8 @@ pub fn create_missing_tables(
             let users_key = Ident::new("sink.users.key", &config.users.key)?;
             let bigint = dialect.type_name(ColumnType::BigInt);
             let ddl = format!(
-                "CREATE TABLE {t} ({g} {bigint} NOT NULL REFERENCES {gt} ({gk}), {m} {bigint} NOT NULL REFERENCES {ut} ({uk}), PRIMARY KEY ({g}, {m}))",
+                "CREATE TABLE {t} ({g} {bigint} NOT NULL REFERENCES {gt} ({gk}), {m} {bigint} NOT NULL REFERENCES {ut} ({uk}), PRIMARY KEY ({g}, {m})){without_rowid}",
+                without_rowid = if dialect.backend() == idsync_sql::Backend::Sqlite { " WITHOUT ROWID" } else { "" },
                 t = name.quoted(dialect),
                 g = group.quoted(dialect),
                 m = member.quoted(dialect),
