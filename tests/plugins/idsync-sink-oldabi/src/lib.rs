@@ -8,12 +8,8 @@
 #![allow(non_camel_case_types)]
 
 use abi_stable::{
-    declare_root_module_statics, export_root_module,
-    library::RootModule,
-    prefix_type::PrefixTypeTrait,
-    sabi_types::VersionStrings,
-    std_types::RStr,
-    StableAbi,
+    declare_root_module_statics, export_root_module, library::RootModule,
+    prefix_type::PrefixTypeTrait, sabi_types::VersionStrings, std_types::RStr, StableAbi,
 };
 
 /// The root module of the pretend old ABI.
