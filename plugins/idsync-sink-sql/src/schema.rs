@@ -102,6 +102,9 @@ pub struct Findings {
     pub items: Vec<CheckItem>,
     /// Every blocking problem.
     pub problems: Vec<String>,
+    /// Missing tables are expected (`create_tables = true` and only checking): they are
+    /// reported as warnings, since the first run creates them.
+    pub tables_created_later: bool,
 }
 
 impl Findings {
@@ -116,6 +119,16 @@ impl Findings {
     fn fail(&mut self, message: String) {
         self.items.push(CheckItem::failed(message.clone()));
         self.problems.push(message);
+    }
+
+    fn missing_table(&mut self, message: String) {
+        if self.tables_created_later {
+            self.warn(format!(
+                "{message}: it is created at the first run (create_tables = true)"
+            ));
+        } else {
+            self.fail(message);
+        }
     }
 }
 
@@ -185,7 +198,7 @@ fn resolve_table(
     let table = TableName::parse(&format!("{prefix}.table"), &config.table)?;
     let key = Ident::new(&format!("{prefix}.key"), &config.key)?;
     let Some(columns) = table_columns(session, &table)? else {
-        findings.fail(format!(
+        findings.missing_table(format!(
             "{kind} table `{table}` does not exist ({prefix}.table)"
         ));
         return Ok(None);
@@ -295,7 +308,7 @@ fn resolve_memberships(
     let group = Ident::new("sink.memberships.group", &config.group)?;
     let member = Ident::new("sink.memberships.member", &config.member)?;
     let Some(columns) = table_columns(session, &table)? else {
-        findings.fail(format!(
+        findings.missing_table(format!(
             "membership table `{table}` does not exist (sink.memberships.table)"
         ));
         return Ok(None);

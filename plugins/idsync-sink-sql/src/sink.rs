@@ -213,7 +213,10 @@ impl SqlSink {
                 return Ok(items);
             }
         };
-        let mut findings = Findings::default();
+        let mut findings = Findings {
+            tables_created_later: self.config.create_tables,
+            ..Findings::default()
+        };
         resolve(&mut db.session(), &self.config, &mut findings)?;
         items.append(&mut findings.items);
         let entries = TableName::parse("bookkeeping", ENTRIES_TABLE)?;
