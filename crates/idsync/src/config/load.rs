@@ -1,0 +1,162 @@
+//! Reading the file and the environment into [`RunnerConfig`].
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::error::{ConfigError, ConfigProblem};
+use super::sections::{RunnerConfig, SinkSection, SourceSection, SyncSection};
+
+/// Environment variables `IDSYNC__SECTION__KEY=value` override the file.
+pub const ENV_PREFIX: &str = "IDSYNC";
+
+/// Reads, merges and validates the configuration. Every problem is reported at once.
+pub fn load(path: &Path) -> Result<RunnerConfig, ConfigError> {
+    let fail = |problems: Vec<ConfigProblem>| ConfigError {
+        file: path.to_path_buf(),
+        problems,
+    };
+    let format = match path.extension().and_then(|ext| ext.to_str()) {
+        Some("toml") => config::FileFormat::Toml,
+        Some("yaml" | "yml") => config::FileFormat::Yaml,
+        _ => {
+            return Err(fail(vec![ConfigProblem::new(
+                "",
+                "the file name must end in .toml, .yaml or .yml",
+            )]))
+        }
+    };
+    if let Err(error) = std::fs::metadata(path) {
+        return Err(fail(vec![ConfigProblem::new(
+            "",
+            format!("cannot read the file: {error}"),
+        )]));
+    }
+    let merged = config::Config::builder()
+        .add_source(config::File::from(path).format(format).required(true))
+        .add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()
+        .and_then(|merged| merged.try_deserialize::<Value>())
+        .map_err(|error| fail(vec![ConfigProblem::new("", error.to_string())]))?;
+    from_value(path, merged)
+}
+
+/// Splits the merged tree into sections and validates them (no I/O).
+pub(crate) fn from_value(path: &Path, tree: Value) -> Result<RunnerConfig, ConfigError> {
+    let mut problems = Vec::new();
+    let mut root = match tree {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    for key in root.keys() {
+        if !matches!(key.as_str(), "source" | "sink" | "sync") {
+            problems.push(ConfigProblem::new(
+                key.clone(),
+                "unknown section (expected `source`, `sink` and `sync`)",
+            ));
+        }
+    }
+    let source = take_typed_section(&mut root, "source", "type", &mut problems)
+        .map(|(kind, settings)| SourceSection { kind, settings });
+    let sink = take_typed_section(&mut root, "sink", "plugin", &mut problems)
+        .map(|(plugin, settings)| SinkSection { plugin, settings });
+    let sync = match root.remove("sync") {
+        None => SyncSection::default(),
+        Some(value) => parse_sync(value, &mut problems),
+    };
+    problems.extend(sync.validate());
+    match (source, sink, problems.is_empty()) {
+        (Some(source), Some(sink), true) => Ok(RunnerConfig {
+            file: path.to_path_buf(),
+            source,
+            sink,
+            sync,
+        }),
+        _ => Err(ConfigError {
+            file: path.to_path_buf(),
+            problems,
+        }),
+    }
+}
+
+/// Takes `[section]`, requires its `selector` key to be a string, returns it and the rest.
+fn take_typed_section(
+    root: &mut Map<String, Value>,
+    section: &str,
+    selector: &str,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<(String, Value)> {
+    let mut table = match root.remove(section) {
+        Some(Value::Object(table)) => table,
+        Some(_) => {
+            problems.push(ConfigProblem::new(section, "must be a table"));
+            return None;
+        }
+        None => {
+            problems.push(ConfigProblem::new(section, "missing section"));
+            return None;
+        }
+    };
+    match table.remove(selector) {
+        Some(Value::String(value)) if !value.trim().is_empty() => {
+            Some((value, Value::Object(table)))
+        }
+        Some(_) => {
+            problems.push(ConfigProblem::new(
+                format!("{section}.{selector}"),
+                "must be a non-empty string",
+            ));
+            None
+        }
+        None => {
+            problems.push(ConfigProblem::new(
+                format!("{section}.{selector}"),
+                "missing key",
+            ));
+            None
+        }
+    }
+}
+
+/// Parses a section, reporting every unknown key and the first type error, each with its
+/// dotted key path under `section`.
+pub(crate) fn parse_section<T: serde::de::DeserializeOwned>(
+    section: &str,
+    value: Value,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<T> {
+    let mut unknown = Vec::new();
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path<'_>| unknown.push(path.to_string()),
+    ));
+    for key in unknown {
+        problems.push(ConfigProblem::new(
+            format!("{section}.{key}"),
+            "unknown key",
+        ));
+    }
+    match parsed {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let path = error.path().to_string();
+            let key = if path.is_empty() || path == "." {
+                section.to_owned()
+            } else {
+                format!("{section}.{path}")
+            };
+            problems.push(ConfigProblem::new(key, error.into_inner().to_string()));
+            None
+        }
+    }
+}
+
+/// Parses `[sync]`.
+fn parse_sync(value: Value, problems: &mut Vec<ConfigProblem>) -> SyncSection {
+    parse_section("sync", value, problems).unwrap_or_default()
+}

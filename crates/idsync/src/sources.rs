@@ -1,0 +1,48 @@
+//! Builds the configured source.
+
+use idsync_core::Source;
+
+use crate::config::{ConfigProblem, SourceSection};
+
+/// The source types this runner knows.
+pub const SOURCE_TYPES: &[&str] = &["dummy"];
+
+/// Validates the `[source]` table and builds the source (no I/O yet).
+pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProblem>> {
+    match section.kind.as_str() {
+        "dummy" => {
+            let config = parse::<idsync_dummy::DummyConfig>(&section.settings)?;
+            let problems: Vec<ConfigProblem> = config
+                .validate()
+                .into_iter()
+                .map(|problem| {
+                    ConfigProblem::new(format!("source.{}", problem.key), problem.message)
+                })
+                .collect();
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            idsync_dummy::DummySource::new(config)
+                .map(|source| Box::new(source) as Box<dyn Source>)
+                .map_err(|error| vec![ConfigProblem::new("source", error.to_string())])
+        }
+        other => Err(vec![ConfigProblem::new(
+            "source.type",
+            format!(
+                "unknown source type `{other}` (this runner knows: {})",
+                SOURCE_TYPES.join(", ")
+            ),
+        )]),
+    }
+}
+
+/// Deserialises a source's settings, reporting every unknown key and the first type error.
+fn parse<T: serde::de::DeserializeOwned>(
+    settings: &serde_json::Value,
+) -> Result<T, Vec<ConfigProblem>> {
+    let mut problems = Vec::new();
+    match crate::config::parse_section("source", settings.clone(), &mut problems) {
+        Some(parsed) if problems.is_empty() => Ok(parsed),
+        _ => Err(problems),
+    }
+}
