@@ -1,1 +1,12 @@
-//! integration
+//! The one integration-test binary: the real `idsync` binary, the real plugins, real files and
+//! databases (servers started by idsync-testkit in temp dirs).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod cli;
+mod e2e;
+mod support;
