@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages idsync's build and tests need, if they are missing.
+# Runs apt-get as root (CI and fresh machines); as another user it only reports what is missing.
+set -euo pipefail
+
+packages=(
+    pkg-config      # finds libpq and libmariadb for diesel
+    libpq-dev       # PostgreSQL client library (diesel's postgres backend)
+    libmariadb-dev  # MariaDB/MySQL client library (diesel's mysql backend)
+    libmariadb-dev-compat
+    sqlite3         # handy for looking at the quickstart database
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root: apt-get install ${missing[*]})" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
