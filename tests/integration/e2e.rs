@@ -7,6 +7,9 @@ use nix::sys::signal::Signal;
 
 use crate::support::{strings, Workspace, BASE, SETTLE};
 
+/// A check that an edit reached the database.
+type Landed = Box<dyn Fn(&Workspace) -> bool>;
+
 fn row(name: &str, display: &str, mail: &str, active: &str) -> (String, String, String, String) {
     (name.into(), display.into(), mail.into(), active.into())
 }
@@ -78,7 +81,7 @@ fn e2e_follow_mode_applies_every_kind_of_file_edit() {
         .db()
         .scalar("select id from users where username = 'alice'");
 
-    let steps: Vec<(&str, String, Box<dyn Fn(&Workspace) -> bool>)> = vec![
+    let steps: Vec<(&str, String, Landed)> = vec![
         (
             "add a user",
             BASE.replace(

@@ -84,12 +84,10 @@ pub(crate) fn drive(
                 break;
             }
             let next = match engine.phase() {
-                Phase::Refresh => {
-                    match handle.block_on(tokio::time::timeout(REFRESH_IDLE, events.recv())) {
-                        Ok(event) => Some(event),
-                        Err(_elapsed) => None,
-                    }
-                }
+                // `None` after a quiet spell: commit what the refresh gathered so far.
+                Phase::Refresh => handle
+                    .block_on(tokio::time::timeout(REFRESH_IDLE, events.recv()))
+                    .ok(),
                 Phase::Persist => match events.try_recv() {
                     Ok(event) => Some(Some(event)),
                     Err(TryRecvError::Disconnected) => Some(None),
