@@ -160,3 +160,73 @@ pub(crate) fn parse_section<T: serde::de::DeserializeOwned>(
 fn parse_sync(value: Value, problems: &mut Vec<ConfigProblem>) -> SyncSection {
     parse_section("sync", value, problems).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const MINIMAL: &str = "[source]\ntype = \"dummy\"\npath = \"d.yaml\"\n\n[sink]\nplugin = \"sql\"\nurl = \"sqlite://x.db\"\n\n[sink.users.columns]\nEmailAddress = \"mail\"\n";
+
+    #[test]
+    fn keys_keep_their_case_and_sections_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = load(&write(dir.path(), "c.toml", MINIMAL)).unwrap();
+        assert_eq!(config.source.kind, "dummy");
+        assert_eq!(config.sink.plugin, "sql");
+        assert_eq!(
+            config.sink.settings["users"]["columns"]["EmailAddress"],
+            serde_json::json!("mail")
+        );
+        assert!(config.sink.settings.get("plugin").is_none());
+        assert_eq!(config.sync, SyncSection::default());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[source]\npath = \"d.yaml\"\n\n[sink]\nplugin = 3\n\n[sync]\nbatch_size = 0\nfoo = 1\n\n[extra]\nx = 1\n";
+        let error = load(&write(dir.path(), "c.toml", text)).unwrap_err();
+        let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
+        for expected in [
+            "extra",
+            "source.type",
+            "sink.plugin",
+            "sync.foo",
+            "sync.batch_size",
+        ] {
+            assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
+        }
+        assert!(error.to_string().contains("c.toml"));
+    }
+
+    #[test]
+    fn a_type_error_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("{MINIMAL}\n[sync]\non_delete = \"shred\"\n");
+        let error = load(&write(dir.path(), "c.toml", &text)).unwrap_err();
+        assert_eq!(error.problems[0].key, "sync.on_delete", "{error}");
+    }
+
+    #[test]
+    fn yaml_is_accepted_and_other_extensions_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "source:\n  type: dummy\n  path: d.yaml\nsink:\n  plugin: sql\n";
+        assert!(load(&write(dir.path(), "c.yaml", yaml)).is_ok());
+        let error = load(&write(dir.path(), "c.ini", yaml)).unwrap_err();
+        assert!(error.to_string().contains(".toml"));
+    }
+
+    #[test]
+    fn a_missing_file_is_a_problem_naming_the_file() {
+        let error = load(Path::new("/nonexistent/idsync.toml")).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/idsync.toml"));
+    }
+}
