@@ -4,7 +4,9 @@
 //! References are resolved to ids as soon as their target is known; a reference to an entry not
 //! seen yet waits in `unresolved` and is fixed up when the entry arrives, whatever the order.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use crate::model::{normalize_dn, Entry, EntryId, EntryKind, MemberRef};
 
@@ -182,8 +184,9 @@ impl MemberIndex {
 
     /// Every user reachable from a group through nested groups, sorted. Cycles terminate.
     pub(crate) fn effective_members(&self, group: &EntryId) -> Vec<EntryId> {
-        let mut users = BTreeSet::new();
-        let mut seen = HashSet::from([*group]);
+        let mut users = Vec::new();
+        let mut seen = HashSet::new();
+        seen.insert(*group);
         let mut stack = vec![*group];
         while let Some(current) = stack.pop() {
             let Some(links) = self.groups.get(&current) else {
@@ -191,15 +194,15 @@ impl MemberIndex {
             };
             for member in &links.direct {
                 match self.kind(member) {
-                    Some(EntryKind::User) => {
-                        users.insert(*member);
-                    }
+                    Some(EntryKind::User) => users.push(*member),
                     Some(EntryKind::Group) if seen.insert(*member) => stack.push(*member),
                     Some(EntryKind::Group) | None => {}
                 }
             }
         }
-        users.into_iter().collect()
+        users.sort_unstable();
+        users.dedup();
+        users
     }
 
     /// Number of references that are still unresolved.

@@ -14,7 +14,9 @@ mod pending;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use tracing::{debug, info, warn};
 
@@ -573,7 +575,7 @@ impl Engine {
     }
 
     /// Every id the engine knows, with its name (for printing plans).
-    pub fn names(&self) -> HashMap<EntryId, String> {
+    pub fn names(&self) -> std::collections::HashMap<EntryId, String> {
         self.index
             .names()
             .map(|(id, name)| (*id, name.to_owned()))

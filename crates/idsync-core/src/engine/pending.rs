@@ -1,6 +1,6 @@
 //! Changes gathered since the last batch, coalesced per id.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::batch::Removal;
 use crate::model::{Entry, EntryId};
