@@ -5,57 +5,17 @@
 //! the sink prepares, every change made inside a transaction is journaled, and the journal is
 //! either dropped (commit) or replayed backwards (rollback, dry run).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use foldhash::HashMap;
 
 use idsync_core::{EntryId, EntryKind};
 
 use crate::bookkeeping::{Mapping, MappingState};
 
-/// A fast hasher for ids and keys that need no protection against crafted collisions (the
-/// keys come from the directory's ids and the database's keys, not from users).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FoldHasher(u64);
-
-impl Hasher for FoldHasher {
-    fn finish(&self) -> u64 {
-        // splitmix64's finaliser: every input bit reaches the low and the high bits.
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            for (slot, byte) in word.iter_mut().zip(chunk) {
-                *slot = *byte;
-            }
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.write_u64(value as u64);
-    }
-
-    fn write_i64(&mut self, value: i64) {
-        self.write_u64(value as u64);
-    }
-}
-
-type Fast = BuildHasherDefault<FoldHasher>;
-
 /// Entry id → mapping, and (kind, row key) → entry id.
 #[derive(Clone, Debug, Default)]
 pub struct MappingIndex {
-    by_id: HashMap<EntryId, Mapping, Fast>,
-    by_row: HashMap<(EntryKind, i64), EntryId, Fast>,
+    by_id: HashMap<EntryId, Mapping>,
+    by_row: HashMap<(EntryKind, i64), EntryId>,
     journal: Vec<(EntryId, Option<Mapping>)>,
 }
 

@@ -31,3 +31,11 @@ pub use sink::SqlSink;
 
 #[cfg(test)]
 mod tests;
+
+/// mimalloc for the plugin library: a large sync allocates many small values, and glibc's
+/// allocator took a fifth of the time. The library's own allocator is safe across the plugin
+/// boundary: only abi_stable types cross it, and they carry their deallocator with them.
+/// (Not in this crate's unit tests, which share a binary with the test harness.)
+#[cfg(not(test))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,7 +1,7 @@
 //! Memberships: each group's complete member set is diffed against the membership table;
 //! only missing rows are inserted and only extra rows deleted.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use idsync_core::{EntryKind, GroupMembers, PlannedChange};
 use idsync_sql::{in_statements, MultiInsert, ReadAs, SqlBuilder, SqlError, Value};
@@ -50,7 +50,7 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
             list(sql);
         },
     );
-    let mut current: HashMap<i64, HashSet<i64>> = HashMap::with_capacity(group_keys.len());
+    let mut current: HashMap<i64, Vec<i64>> = HashMap::with_capacity(group_keys.len());
     for statement in &statements {
         ap.session
             .for_each_row(statement, &[ReadAs::Int, ReadAs::Int], |row| {
@@ -58,7 +58,7 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
                     row.first().and_then(Value::as_int),
                     row.get(1).and_then(Value::as_int),
                 ) {
-                    current.entry(group).or_default().insert(member);
+                    current.entry(group).or_default().push(member);
                 }
             })
             .map_err(|source| {
@@ -71,30 +71,27 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
     let mut additions: Vec<(i64, i64)> = Vec::new();
     let mut removals: Vec<(i64, Vec<i64>)> = Vec::new();
     for (group_key, group_id, members) in &wanted {
-        let existing = current.remove(group_key).unwrap_or_default();
-        for member in members {
-            if !existing.contains(member) {
-                additions.push((*group_key, *member));
-                if ap.record {
-                    if let Some(member) = ap.index.owner(EntryKind::User, *member) {
-                        ap.change(|| PlannedChange::AddMember {
-                            group: *group_id,
-                            member,
-                        });
-                    }
+        let mut existing = current.remove(group_key).unwrap_or_default();
+        existing.sort_unstable();
+        existing.dedup();
+        let (added, extra) = diff_sorted(members, &existing);
+        for member in added {
+            additions.push((*group_key, member));
+            if ap.record {
+                if let Some(member) = ap.index.owner(EntryKind::User, member) {
+                    ap.change(|| PlannedChange::AddMember {
+                        group: *group_id,
+                        member,
+                    });
                 }
             }
         }
-        let keep: HashSet<i64> = members.iter().copied().collect();
-        let mut extra: Vec<i64> = existing
+        // Rows of accounts idsync does not manage are left alone.
+        let extra: Vec<i64> = extra
             .into_iter()
-            // Rows of accounts idsync does not manage are left alone.
-            .filter(|member| {
-                !keep.contains(member) && ap.index.owner(EntryKind::User, *member).is_some()
-            })
+            .filter(|member| ap.index.owner(EntryKind::User, *member).is_some())
             .collect();
         if !extra.is_empty() {
-            extra.sort_unstable();
             if ap.record {
                 for member in &extra {
                     if let Some(member) = ap.index.owner(EntryKind::User, *member) {
@@ -109,6 +106,8 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
         }
     }
     if !additions.is_empty() {
+        // In primary-key order: the table's B-tree then grows at its end instead of everywhere.
+        additions.sort_unstable();
         let insert = MultiInsert::new(
             dialect,
             &plan.table.quoted(dialect),
@@ -153,4 +152,50 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
         }
     }
     Ok(())
+}
+
+/// Compares two sorted, duplicate-free key lists: (in `wanted` only, in `existing` only).
+fn diff_sorted(wanted: &[i64], existing: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let (mut added, mut extra) = (Vec::new(), Vec::new());
+    let (mut w, mut e) = (wanted.iter().peekable(), existing.iter().peekable());
+    loop {
+        match (w.peek(), e.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                w.next();
+                e.next();
+            }
+            (Some(a), Some(b)) if a < b => {
+                added.push(**a);
+                w.next();
+            }
+            (Some(_), Some(b)) => {
+                extra.push(**b);
+                e.next();
+            }
+            (Some(a), None) => {
+                added.push(**a);
+                w.next();
+            }
+            (None, Some(b)) => {
+                extra.push(**b);
+                e.next();
+            }
+            (None, None) => return (added, extra),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_sorted;
+
+    #[test]
+    fn sorted_lists_diff_both_ways() {
+        assert_eq!(
+            diff_sorted(&[1, 3, 5, 7], &[2, 3, 7, 9]),
+            (vec![1, 5], vec![2, 9])
+        );
+        assert_eq!(diff_sorted(&[], &[4]), (vec![], vec![4]));
+        assert_eq!(diff_sorted(&[4], &[]), (vec![4], vec![]));
+    }
 }
