@@ -9,6 +9,10 @@ packages=(
     libmariadb-dev  # MariaDB/MySQL client library (diesel's mysql backend)
     libmariadb-dev-compat
     sqlite3         # handy for looking at the quickstart database
+    slapd           # OpenLDAP server for idsync-testkit's private instances (slapd, slapadd,
+                    # slappasswd; schemas in /etc/ldap/schema). The system instance is never
+                    # used: policy-rc.d keeps it stopped, and debconf runs non-interactively.
+    ldap-utils      # ldapsearch/ldapadd/ldapmodify/ldapdelete used by the test kit
 )
 
 missing=()

@@ -9,4 +9,5 @@
 
 mod cli;
 mod e2e;
+mod ldap_servers;
 mod support;

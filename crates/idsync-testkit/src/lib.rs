@@ -3,16 +3,22 @@
 //! * [`paths`]: the workspace, the built `idsync` binary and plugin libraries;
 //! * [`runner`]: an `idsync` child process that is killed when dropped;
 //! * [`sqlite`]: reading a SQLite database the way a test checks it;
-//! * [`servers`]: whether a missing server is a skip (locally) or a failure (CI).
+//! * [`servers`]: whether a missing server is a skip (locally) or a failure (CI);
+//! * [`slapd`]: a real, private OpenLDAP slapd in a temp dir, and a synthetic directory (LDIF);
+//! * [`error`]: [`ServerError`], what starting or using a server can fail with.
 //!
-//! Later issues add real directory and database servers here (slapd, 389-ds, PostgreSQL, …),
+//! Later issues add more directory and database servers here (389-ds, PostgreSQL, …),
 //! each started in a temp dir on a free loopback port and stopped on drop.
 
+pub mod error;
 pub mod paths;
 pub mod runner;
 pub mod servers;
+pub mod slapd;
 pub mod sqlite;
 
+pub use error::ServerError;
 pub use paths::{idsync_bin, plugin_dir, workspace_root};
 pub use runner::{RunOutput, RunnerProcess};
+pub use slapd::Slapd;
 pub use sqlite::Sqlite;
