@@ -164,3 +164,38 @@ fn a_failing_sink_is_retried_with_backoff_and_nothing_is_lost() {
         out.stderr
     );
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let ws = Workspace::new(BASE);
+    let out = ws.run(&[
+        "--log-format",
+        "json",
+        "sync",
+        "--once",
+        "--config",
+        "idsync.toml",
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().filter(|line| !line.is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        assert!(
+            line.starts_with('{') && line.ends_with('}') && line.contains("\"level\""),
+            "not a JSON log line: {line}"
+        );
+    }
+}
+
+#[test]
+fn secrets_in_the_database_url_are_never_logged() {
+    let ws = Workspace::new(BASE);
+    ws.write_raw_config(&standard_config().replace(
+        "url = \"sqlite://app.db\"",
+        "url = \"postgres://idsync:hunter2secret@127.0.0.1:1/nowhere\"",
+    ));
+    let out = ws.run(&["check", "--config", "idsync.toml"]);
+    assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("hunter2secret"), "{}", out.stdout);
+    assert!(!out.stderr.contains("hunter2secret"), "{}", out.stderr);
+}

@@ -34,7 +34,7 @@ pub fn print_plan(
             } => {
                 let fields: Vec<String> = fields
                     .iter()
-                    .map(|(field, old, new)| format!("{field}: {old:?} → {new:?}"))
+                    .map(|(field, old, new)| format!("{field}: {} → {}", shown(old), shown(new)))
                     .collect();
                 writeln!(out, "update {n}: {}", fields.join("; "))?;
             }
@@ -54,4 +54,11 @@ pub fn print_plan(
         }
     }
     Ok(())
+}
+
+/// A field value for the plan: quoted, or `(none)`.
+fn shown(value: &Option<String>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(none)".to_owned(), |value| format!("{value:?}"))
 }
