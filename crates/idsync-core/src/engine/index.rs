@@ -51,7 +51,8 @@ pub(crate) struct MemberIndex {
     users_by_name: HashMap<String, EntryId>,
     groups_by_name: HashMap<String, EntryId>,
     groups: HashMap<EntryId, GroupLinks>,
-    /// member → groups that list it directly.
+    /// group → groups that list it directly (only groups: user memberships are found by
+    /// scanning the groups' sorted member lists, which is cheaper than a million links).
     parents: HashMap<EntryId, Vec<EntryId>>,
     /// unresolved reference → groups waiting for it.
     waiting: HashMap<RefKey, Vec<EntryId>>,
@@ -108,26 +109,63 @@ impl MemberIndex {
         is_new
     }
 
-    /// Forgets an entry. Groups that listed it lose it and become dirty.
-    pub(crate) fn remove(&mut self, id: EntryId) -> Option<EntryKind> {
-        let node = self.nodes.remove(&id)?;
-        self.unlink_keys(id, &node);
-        if node.kind == EntryKind::Group {
-            self.set_group_refs(id, Vec::new());
-            self.groups.remove(&id);
-            self.dirty.remove(&id);
-        }
-        if let Some(parents) = self.parents.remove(&id) {
-            for group in parents {
-                if let Some(links) = self.groups.get_mut(&group) {
-                    if let Ok(pos) = links.direct.binary_search(&id) {
-                        links.direct.remove(pos);
+    /// Forgets entries; returns the kind each had (None: unknown). Groups that listed them
+    /// lose them and become dirty.
+    pub(crate) fn remove_many(&mut self, ids: &[EntryId]) -> Vec<Option<EntryKind>> {
+        let mut kinds = Vec::with_capacity(ids.len());
+        let mut users = Vec::new();
+        for id in ids {
+            let Some(node) = self.nodes.remove(id) else {
+                kinds.push(None);
+                continue;
+            };
+            self.unlink_keys(*id, &node);
+            match node.kind {
+                EntryKind::Group => {
+                    self.set_group_refs(*id, Vec::new());
+                    self.groups.remove(id);
+                    self.dirty.remove(id);
+                    for parent in self.parents.remove(id).unwrap_or_default() {
+                        if let Some(links) = self.groups.get_mut(&parent) {
+                            if let Ok(pos) = links.direct.binary_search(id) {
+                                links.direct.remove(pos);
+                            }
+                            self.dirty.insert(parent);
+                        }
                     }
-                    self.dirty.insert(group);
+                }
+                EntryKind::User => users.push(*id),
+            }
+            kinds.push(Some(node.kind));
+        }
+        self.drop_user_members(&users);
+        kinds
+    }
+
+    /// Removes users from every group's member list (one pass over all groups).
+    fn drop_user_members(&mut self, users: &[EntryId]) {
+        if users.is_empty() {
+            return;
+        }
+        // A few users: binary search per group; many: one set lookup per membership.
+        let many: Option<HashSet<EntryId>> =
+            (users.len() > 16).then(|| users.iter().copied().collect());
+        for (group, links) in &mut self.groups {
+            let before = links.direct.len();
+            match &many {
+                Some(set) => links.direct.retain(|member| !set.contains(member)),
+                None => {
+                    for user in users {
+                        if let Ok(pos) = links.direct.binary_search(user) {
+                            links.direct.remove(pos);
+                        }
+                    }
                 }
             }
+            if links.direct.len() != before {
+                self.dirty.insert(*group);
+            }
         }
-        Some(node.kind)
     }
 
     /// The kind of a known entry.
@@ -184,6 +222,17 @@ impl MemberIndex {
 
     /// Every user reachable from a group through nested groups, sorted. Cycles terminate.
     pub(crate) fn effective_members(&self, group: &EntryId) -> Vec<EntryId> {
+        let Some(links) = self.groups.get(group) else {
+            return Vec::new();
+        };
+        // Most groups hold users only: their direct list is already the answer.
+        if links
+            .direct
+            .iter()
+            .all(|member| self.kind(member) == Some(EntryKind::User))
+        {
+            return links.direct.clone();
+        }
         let mut users = Vec::new();
         let mut seen = HashSet::new();
         seen.insert(*group);
@@ -297,7 +346,9 @@ impl MemberIndex {
                     i += 1;
                 }
                 (_, Some(b)) => {
-                    self.parents.entry(*b).or_default().push(group);
+                    if self.kind(b) == Some(EntryKind::Group) {
+                        self.parents.entry(*b).or_default().push(group);
+                    }
                     j += 1;
                 }
                 (None, None) => break,
@@ -325,7 +376,13 @@ impl MemberIndex {
         }
         if let Err(pos) = links.direct.binary_search(&member) {
             links.direct.insert(pos, member);
-            self.parents.entry(member).or_default().push(group);
+            if self
+                .nodes
+                .get(&member)
+                .is_some_and(|node| node.kind == EntryKind::Group)
+            {
+                self.parents.entry(member).or_default().push(group);
+            }
         }
         self.dirty.insert(group);
     }

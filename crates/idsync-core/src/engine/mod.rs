@@ -256,12 +256,10 @@ impl Engine {
                 }
             }
             Event::Deleted(ids) => {
-                for id in ids {
+                let kinds = self.index.remove_many(&ids);
+                for (id, kind) in ids.into_iter().zip(kinds) {
                     self.mentioned.remove(&id);
-                    let kind = self
-                        .index
-                        .remove(id)
-                        .or_else(|| self.synced.get(&id).copied());
+                    let kind = kind.or_else(|| self.synced.get(&id).copied());
                     self.pending.remove(Removal {
                         id,
                         kind,
@@ -355,9 +353,7 @@ impl Engine {
                 .filter(|id| !self.mentioned.contains(id))
                 .copied()
                 .collect();
-            for id in gone_from_index {
-                self.index.remove(id);
-            }
+            self.index.remove_many(&gone_from_index);
             let mut sweep: Vec<(EntryId, EntryKind)> = self
                 .synced
                 .iter()

@@ -645,3 +645,25 @@ fn a_change_then_a_delete_in_one_burst_is_a_delete() {
     assert!(state.by_name("dave").is_none());
     assert!(!state.by_name("carol").unwrap().1.gone);
 }
+
+#[test]
+fn many_deleted_members_leave_their_groups_in_one_pass() {
+    let sink = MemorySink::new(MembershipMode::Effective);
+    let (mut engine, _) = open(&sink, EngineConfig::default());
+    let mut entries = many_users(40);
+    let members: Vec<MemberRef> = (0..40).map(|n| dn(&format!("u{n}"))).collect();
+    entries.push(group(10, "all", members.clone()));
+    entries.push(group(11, "outer", vec![gdn("all")]));
+    feed(&mut engine, refresh(entries, b"c1"));
+    assert_eq!(sink.state().member_names("outer").len(), 40);
+    // 30 at once (the set-based path) and then 1 (the binary-search path).
+    feed(
+        &mut engine,
+        vec![Event::Deleted((0..30).map(|n| id(1000 + n)).collect())],
+    );
+    feed(&mut engine, vec![Event::Deleted(vec![id(1030)])]);
+    let state = sink.state();
+    let expected: Vec<String> = (31..40).map(|n| format!("u{n}")).collect();
+    assert_eq!(state.member_names("all"), expected);
+    assert_eq!(state.member_names("outer"), expected);
+}
