@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages idsync's build and tests need, if they are missing.
+# Installs the Debian packages idsync needs, if they are missing.
+#   scripts/install-deps.sh          what building and running need (the quickstart)
+#   scripts/install-deps.sh --tests  that, plus the servers and tools the tests start
 # Runs apt-get as root (CI and fresh machines); as another user it only reports what is missing.
 set -euo pipefail
 
@@ -9,11 +11,17 @@ packages=(
     libmariadb-dev  # MariaDB/MySQL client library (diesel's mysql backend)
     libmariadb-dev-compat
     sqlite3         # handy for looking at the quickstart database
+)
+test_packages=(
     slapd           # OpenLDAP server for idsync-testkit's private instances (slapd, slapadd,
                     # slappasswd; schemas in /etc/ldap/schema). The system instance is never
                     # used: policy-rc.d keeps it stopped, and debconf runs non-interactively.
     ldap-utils      # ldapsearch/ldapadd/ldapmodify/ldapdelete used by the test kit
 )
+
+if [ "${1:-}" = "--tests" ]; then
+    packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for package in "${packages[@]}"; do

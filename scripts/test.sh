@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 
 # The integration tests run the real binary and load the real plugin .so files.
 cargo build --workspace --all-targets --locked
