@@ -199,3 +199,12 @@ fn secrets_in_the_database_url_are_never_logged() {
     assert!(!out.stdout.contains("hunter2secret"), "{}", out.stdout);
     assert!(!out.stderr.contains("hunter2secret"), "{}", out.stderr);
 }
+
+#[test]
+fn check_never_creates_the_database() {
+    let ws = Workspace::new(BASE);
+    let out = ws.run(&["check", "--config", "idsync.toml"]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("does not exist yet"), "{}", out.stdout);
+    assert!(!ws.path().join("app.db").exists());
+}

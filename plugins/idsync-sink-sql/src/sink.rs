@@ -203,6 +203,32 @@ impl SqlSink {
 
     fn do_check(&mut self) -> Result<Vec<CheckItem>, SqlSinkError> {
         let mut items = Vec::new();
+        // A check never creates a SQLite database: connecting would.
+        let url = self.url()?;
+        if let Some(path) = url.sqlite_path() {
+            if path != std::path::Path::new(":memory:") && !path.exists() {
+                let parent_missing = path
+                    .parent()
+                    .is_some_and(|dir| !dir.as_os_str().is_empty() && !dir.is_dir());
+                if parent_missing {
+                    items.push(CheckItem::failed(format!(
+                        "cannot create the database `{}`: its directory does not exist",
+                        path.display()
+                    )));
+                } else if self.config.create_tables {
+                    items.push(CheckItem::warning(format!(
+                        "the database `{}` does not exist yet: the first run creates it and its tables (create_tables = true)",
+                        path.display()
+                    )));
+                } else {
+                    items.push(CheckItem::failed(format!(
+                        "the database `{}` does not exist, and create_tables is off: the configured tables cannot be there",
+                        path.display()
+                    )));
+                }
+                return Ok(items);
+            }
+        }
         let mut db = match self.connect() {
             Ok(db) => {
                 items.push(CheckItem::ok(format!("connected to `{}`", db.url())));
