@@ -8,6 +8,7 @@
 )]
 
 mod cli;
+mod compliance;
 mod e2e;
 mod ldap_servers;
 mod support;

@@ -10,6 +10,7 @@
 //! Later issues add more directory and database servers here (389-ds, PostgreSQL, …),
 //! each started in a temp dir on a free loopback port and stopped on drop.
 
+pub mod compliance;
 pub mod error;
 pub mod paths;
 pub mod runner;

@@ -1,0 +1,36 @@
+//! The sink compliance suite against the reference memory sink and the real sql plugin,
+//! loaded as a dynamic library like the runner loads it.
+
+use idsync::plugin::load_sink;
+use idsync_core::memory::MemorySink;
+use idsync_core::{MembershipMode, Sink};
+use idsync_testkit::compliance;
+use idsync_testkit::paths::plugin_library;
+
+#[test]
+fn compliance_memory_sink() {
+    let sink = MemorySink::new(MembershipMode::Effective);
+    compliance::run(&|| Box::new(sink.reopen()) as Box<dyn Sink>);
+}
+
+#[test]
+fn compliance_sql_plugin_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let config = serde_json::json!({
+        "url": format!("sqlite://{}", db.display()),
+        "create_tables": true,
+        "users": {
+            "table": "users", "key": "id",
+            "disable": { "column": "active", "disabled_value": "0", "enabled_value": "1" },
+            "columns": { "username": "name", "display_name": "displayName", "email": "mail" }
+        },
+        "groups": {
+            "table": "groups", "key": "id",
+            "columns": { "name": "name", "description": "description" }
+        },
+        "memberships": { "table": "group_members", "group": "group_id", "member": "user_id" }
+    });
+    let library = plugin_library("sql");
+    compliance::run(&|| Box::new(load_sink(&library, "sql", &config).unwrap()) as Box<dyn Sink>);
+}
