@@ -125,9 +125,7 @@ fn postgres_columns(
     session: &mut Session<'_>,
     table: &TableName,
 ) -> diesel::QueryResult<Vec<ColumnInfo>> {
-    let mut sql = SqlBuilder::new(session.dialect());
-    sql.sql(
-        "SELECT c.column_name::text, c.data_type::text, c.udt_name::text, \
+    let select = "SELECT c.column_name::text, c.data_type::text, c.udt_name::text, \
          CAST(c.character_maximum_length AS BIGINT), c.is_nullable::text, \
          CASE WHEN c.column_default IS NOT NULL OR c.is_identity = 'YES' OR c.is_generated <> 'NEVER' THEN 1 ELSE 0 END::bigint, \
          CASE WHEN EXISTS (SELECT 1 FROM information_schema.table_constraints tc \
@@ -135,11 +133,57 @@ fn postgres_columns(
                AND k.table_schema = tc.table_schema AND k.table_name = tc.table_name \
               WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = c.table_schema \
                AND tc.table_name = c.table_name AND k.column_name = c.column_name) THEN 1 ELSE 0 END::bigint \
-         FROM information_schema.columns c WHERE c.table_schema = ",
-    );
+         FROM information_schema.columns c WHERE c.table_schema = ";
+    information_schema_columns(
+        session,
+        table,
+        select,
+        "current_schema()",
+        |data_type, udt| {
+            let class = classify_postgres(&data_type);
+            (data_type, udt, class, false)
+        },
+    )
+}
+
+fn mysql_columns(
+    session: &mut Session<'_>,
+    table: &TableName,
+) -> diesel::QueryResult<Vec<ColumnInfo>> {
+    let select = "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(column_type AS CHAR), \
+         CAST(character_maximum_length AS SIGNED), CAST(is_nullable AS CHAR), \
+         CAST(CASE WHEN column_default IS NOT NULL OR extra LIKE '%auto_increment%' THEN 1 ELSE 0 END AS SIGNED), \
+         CAST(CASE WHEN column_key = 'PRI' THEN 1 ELSE 0 END AS SIGNED) \
+         FROM information_schema.columns c WHERE c.table_schema = ";
+    information_schema_columns(
+        session,
+        table,
+        select,
+        "DATABASE()",
+        |data_type, column_type| {
+            let (class, bytes) = classify_mysql(&data_type, &column_type);
+            (column_type.clone(), column_type, class, bytes)
+        },
+    )
+}
+
+/// Reads a table's columns from `information_schema`. `select` yields, per column: name, data
+/// type, a backend-specific type detail, max length, nullable (`YES`/`NO`), has-default (0/1)
+/// and primary key (0/1), and ends with `… WHERE c.table_schema = `; `current_schema` is the
+/// SQL for the connection's schema. `describe(data type, detail)` gives the declared type,
+/// the native type, the type class and whether lengths count bytes.
+fn information_schema_columns(
+    session: &mut Session<'_>,
+    table: &TableName,
+    select: &str,
+    current_schema: &str,
+    describe: impl Fn(String, String) -> (String, String, TypeClass, bool),
+) -> diesel::QueryResult<Vec<ColumnInfo>> {
+    let mut sql = SqlBuilder::new(session.dialect());
+    sql.sql(select);
     match table.schema() {
         Some(schema) => sql.param(Value::text(schema.as_str())),
-        None => sql.sql("current_schema()"),
+        None => sql.sql(current_schema),
     };
     sql.sql(" AND c.table_name = ")
         .param(Value::text(table.table().as_str()))
@@ -162,7 +206,7 @@ fn postgres_columns(
             let mut values = row.into_iter();
             let name = text(values.next());
             let data_type = text(values.next());
-            let udt = text(values.next());
+            let detail = text(values.next());
             let max_length = values
                 .next()
                 .and_then(|value| value.as_int())
@@ -170,83 +214,18 @@ fn postgres_columns(
             let nullable = text(values.next()) == "YES";
             let has_default = values.next().and_then(|value| value.as_int()).unwrap_or(0) != 0;
             let primary_key = values.next().and_then(|value| value.as_int()).unwrap_or(0) != 0;
-            let class = classify_postgres(&data_type);
+            let (declared_type, native_type, class, length_in_bytes) = describe(data_type, detail);
             ColumnInfo {
                 name,
-                declared_type: data_type,
-                native_type: udt,
+                declared_type,
+                native_type,
                 class,
                 max_length: if class == TypeClass::Text {
                     max_length
                 } else {
                     None
                 },
-                length_in_bytes: false,
-                nullable,
-                has_default,
-                primary_key,
-            }
-        })
-        .collect())
-}
-
-fn mysql_columns(
-    session: &mut Session<'_>,
-    table: &TableName,
-) -> diesel::QueryResult<Vec<ColumnInfo>> {
-    let mut sql = SqlBuilder::new(session.dialect());
-    sql.sql(
-        "SELECT CAST(column_name AS CHAR), CAST(data_type AS CHAR), CAST(column_type AS CHAR), \
-         CAST(character_maximum_length AS SIGNED), CAST(is_nullable AS CHAR), \
-         CAST(CASE WHEN column_default IS NOT NULL OR extra LIKE '%auto_increment%' THEN 1 ELSE 0 END AS SIGNED), \
-         CAST(CASE WHEN column_key = 'PRI' THEN 1 ELSE 0 END AS SIGNED) \
-         FROM information_schema.columns WHERE table_schema = ",
-    );
-    match table.schema() {
-        Some(schema) => sql.param(Value::text(schema.as_str())),
-        None => sql.sql("DATABASE()"),
-    };
-    sql.sql(" AND table_name = ")
-        .param(Value::text(table.table().as_str()))
-        .sql(" ORDER BY ordinal_position");
-    let rows = session.load(
-        &sql.build(),
-        &[
-            ReadAs::Text,
-            ReadAs::Text,
-            ReadAs::Text,
-            ReadAs::Int,
-            ReadAs::Text,
-            ReadAs::Int,
-            ReadAs::Int,
-        ],
-    )?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let mut values = row.into_iter();
-            let name = text(values.next());
-            let data_type = text(values.next());
-            let column_type = text(values.next());
-            let max_length = values
-                .next()
-                .and_then(|value| value.as_int())
-                .and_then(|n| u32::try_from(n).ok());
-            let nullable = text(values.next()) == "YES";
-            let has_default = values.next().and_then(|value| value.as_int()).unwrap_or(0) != 0;
-            let primary_key = values.next().and_then(|value| value.as_int()).unwrap_or(0) != 0;
-            let (class, bytes) = classify_mysql(&data_type, &column_type);
-            ColumnInfo {
-                name,
-                declared_type: column_type.clone(),
-                native_type: column_type,
-                class,
-                max_length: if class == TypeClass::Text {
-                    max_length
-                } else {
-                    None
-                },
-                length_in_bytes: bytes,
+                length_in_bytes,
                 nullable,
                 has_default,
                 primary_key,
