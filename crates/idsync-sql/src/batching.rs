@@ -169,6 +169,20 @@ pub fn in_statements<T>(
         .collect()
 }
 
+/// The common case of [`in_statements`]: `head` (ending in `IN `) followed by the list.
+pub fn in_list_statements<T>(
+    dialect: Dialect,
+    head: &str,
+    items: &[T],
+    chunk_size: usize,
+    to_value: impl Fn(&T) -> Value,
+) -> Vec<Statement> {
+    in_statements(dialect, items, chunk_size, to_value, |sql, list| {
+        sql.sql(head);
+        list(sql);
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

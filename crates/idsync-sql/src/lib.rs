@@ -25,7 +25,9 @@ pub mod mapping_index;
 pub mod migrations;
 pub mod statement;
 
-pub use batching::{in_chunk_size, in_statements, rows_per_statement, MultiInsert};
+pub use batching::{
+    in_chunk_size, in_list_statements, in_statements, rows_per_statement, MultiInsert,
+};
 pub use bookkeeping::{Bookkeeping, Mapping, MappingState, QuarantineRecord};
 pub use connection::{AnyConnection, ConnectOptions, Database, Session};
 pub use database_url::{Backend, DatabaseUrl, PasswordSource, Secret};

@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use idsync_core::{ApplyReport, Entry, EntryId, EntryKind, PlannedChange, Quarantined, SyncPolicy};
 use idsync_sql::{
-    in_statements, Bookkeeping, Mapping, MappingIndex, QuarantineRecord, ReadAs, Session, SqlError,
-    Value,
+    in_list_statements, Bookkeeping, Mapping, MappingIndex, QuarantineRecord, ReadAs, Session,
+    SqlError, Value,
 };
 
 use crate::schema::{DisablePlan, SchemaPlan, TablePlan};
@@ -167,16 +167,8 @@ impl<'a, 's> Applier<'a, 's> {
             table.table.quoted(dialect),
             table.key.quoted(dialect)
         );
-        let statements = in_statements(
-            dialect,
-            keys,
-            LOOKUP_CHUNK,
-            |key| Value::int(*key),
-            |sql, list| {
-                sql.sql(&head);
-                list(sql);
-            },
-        );
+        let statements =
+            in_list_statements(dialect, &head, keys, LOOKUP_CHUNK, |key| Value::int(*key));
         let mut rows = HashMap::with_capacity(keys.len());
         for statement in &statements {
             self.session
@@ -210,16 +202,9 @@ impl<'a, 's> Applier<'a, 's> {
             table.table.quoted(dialect),
             name.ident.quoted(dialect)
         );
-        let statements = in_statements(
-            dialect,
-            names,
-            LOOKUP_CHUNK,
-            |name| Value::text(name.clone()),
-            |sql, list| {
-                sql.sql(&head);
-                list(sql);
-            },
-        );
+        let statements = in_list_statements(dialect, &head, names, LOOKUP_CHUNK, |name| {
+            Value::text(name.clone())
+        });
         let mut found: HashMap<String, i64> = HashMap::new();
         let mut raw = Vec::new();
         for statement in &statements {
@@ -268,16 +253,8 @@ impl<'a, 's> Applier<'a, 's> {
                 memberships.table.quoted(dialect),
                 column.quoted(dialect)
             );
-            let statements = in_statements(
-                dialect,
-                keys,
-                LOOKUP_CHUNK,
-                |key| Value::int(*key),
-                |sql, list| {
-                    sql.sql(&head);
-                    list(sql);
-                },
-            );
+            let statements =
+                in_list_statements(dialect, &head, keys, LOOKUP_CHUNK, |key| Value::int(*key));
             let mut pairs = Vec::new();
             for statement in &statements {
                 self.session
@@ -305,16 +282,8 @@ impl<'a, 's> Applier<'a, 's> {
             memberships.table.quoted(dialect),
             column.quoted(dialect)
         );
-        let statements = in_statements(
-            dialect,
-            keys,
-            LOOKUP_CHUNK,
-            |key| Value::int(*key),
-            |sql, list| {
-                sql.sql(&head);
-                list(sql);
-            },
-        );
+        let statements =
+            in_list_statements(dialect, &head, keys, LOOKUP_CHUNK, |key| Value::int(*key));
         let mut removed = 0u64;
         for statement in &statements {
             let affected = self.session.execute(statement).map_err(|source| {
@@ -341,16 +310,8 @@ impl<'a, 's> Applier<'a, 's> {
             table.table.quoted(dialect),
             table.key.quoted(dialect)
         );
-        let statements = in_statements(
-            dialect,
-            keys,
-            LOOKUP_CHUNK,
-            |key| Value::int(*key),
-            |sql, list| {
-                sql.sql(&head);
-                list(sql);
-            },
-        );
+        let statements =
+            in_list_statements(dialect, &head, keys, LOOKUP_CHUNK, |key| Value::int(*key));
         for statement in &statements {
             self.session.execute(statement).map_err(|source| {
                 SqlError::query(format!("cannot delete rows from `{}`", table.table), source)

@@ -4,7 +4,7 @@
 use foldhash::{HashMap, HashMapExt};
 
 use idsync_core::{EntryKind, GroupMembers, PlannedChange};
-use idsync_sql::{in_statements, MultiInsert, ReadAs, SqlBuilder, SqlError, Value};
+use idsync_sql::{in_list_statements, MultiInsert, ReadAs, SqlBuilder, SqlError, Value};
 
 use crate::context::{Applier, LOOKUP_CHUNK};
 
@@ -40,16 +40,9 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
         plan.table.quoted(dialect),
         plan.group.quoted(dialect)
     );
-    let statements = in_statements(
-        dialect,
-        &group_keys,
-        LOOKUP_CHUNK,
-        |key| Value::int(*key),
-        |sql, list| {
-            sql.sql(&head);
-            list(sql);
-        },
-    );
+    let statements = in_list_statements(dialect, &head, &group_keys, LOOKUP_CHUNK, |key| {
+        Value::int(*key)
+    });
     let mut current: HashMap<i64, Vec<i64>> = HashMap::with_capacity(group_keys.len());
     for statement in &statements {
         ap.session
