@@ -1,12 +1,29 @@
-//! idsync's LDAP sources.
+//! idsync's LDAP sources: `ldap` (inetOrgPerson, groupOfNames), `rfc2307` (posixAccount,
+//! posixGroup/memberUid, rfc2307bis) and `freeipa` (389-ds), all over RFC 4533 content sync,
+//! plus the `replay` source that feeds a recorded trace through the same code.
 //!
-//! This crate will hold the directory sources that speak LDAP: the generic `ldap` flavour, the
-//! `rfc2307` (posixAccount/posixGroup) flavour and the `freeipa` (389-ds) flavour, with their
-//! connection handling, paging and trace recording/replay.
-//!
-//! Today it holds their foundation: [`sync`], our own fallible codecs for the RFC 4533 (LDAP
-//! Content Synchronization) controls and the syncInfo intermediate response. ldap3 0.12 panics
-//! on malformed sync controls, so idsync decodes the raw BER bytes of those values itself, and
-//! every decoder here returns a [`sync::DecodeError`] instead of panicking, whatever the input.
+//! The layers, bottom up:
+//! * [`sync`]: our own fallible codecs for the RFC 4533 control and syncInfo values (ldap3
+//!   0.12 panics on malformed ones);
+//! * [`raw`]: one search message as the server sent it — the unit of traces;
+//! * [`conn`]: connecting (ldap/ldaps/ldapi, StartTLS, CA file, verification on by default),
+//!   binding (simple, SASL EXTERNAL) and reading the root DSE;
+//! * [`flavour`]: what a user and a group are in each directory flavour, and how an entry maps
+//!   to the [`idsync_core::Entry`] model;
+//! * [`protocol`]: the RFC 4533 state machine turning raw messages into engine events, with
+//!   the workarounds for what real servers send;
+//! * [`live`]: the [`idsync_core::Source`] that drives a real server;
+//! * [`trace`] and [`replay`]: recording the raw messages as idiotrace LDIF, and replaying them.
 
+pub mod config;
+pub mod conn;
+pub mod flavour;
+pub mod live;
+pub mod protocol;
+pub mod raw;
+pub mod replay;
 pub mod sync;
+pub mod trace;
+
+pub use config::{EntrySearch, LdapSourceConfig, ReplaySourceConfig, Scope};
+pub use raw::{RawAttribute, RawControl, RawDone, RawEntry, RawIntermediate, RawMessage};
