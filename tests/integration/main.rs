@@ -9,6 +9,7 @@
 
 mod cli;
 mod compliance;
+mod db_servers;
 mod e2e;
 mod ldap_servers;
 mod support;

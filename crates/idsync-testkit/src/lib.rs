@@ -5,21 +5,30 @@
 //! * [`sqlite`]: reading a SQLite database the way a test checks it;
 //! * [`servers`]: whether a missing server is a skip (locally) or a failure (CI);
 //! * [`slapd`]: a real, private OpenLDAP slapd in a temp dir, and a synthetic directory (LDIF);
+//! * [`postgres`], [`mariadb`]: real, private database servers in temp dirs on free ports
+//!   (golden data directories copied per instance), [`sql_client`] to run SQL on them;
 //! * [`error`]: [`ServerError`], what starting or using a server can fail with.
 //!
 //! Later issues add more directory and database servers here (389-ds, PostgreSQL, …),
 //! each started in a temp dir on a free loopback port and stopped on drop.
 
 pub mod compliance;
+mod daemon;
 pub mod error;
+mod golden;
+pub mod mariadb;
 pub mod paths;
+pub mod postgres;
 pub mod runner;
 pub mod servers;
 pub mod slapd;
+pub mod sql_client;
 pub mod sqlite;
 
 pub use error::ServerError;
+pub use mariadb::MariaDb;
 pub use paths::{idsync_bin, plugin_dir, workspace_root};
+pub use postgres::Postgres;
 pub use runner::{RunOutput, RunnerProcess};
 pub use slapd::Slapd;
 pub use sqlite::Sqlite;
