@@ -1,0 +1,171 @@
+//! [`TraceWriter`]: raw messages out as idiotrace LDIF, one flushed message at a time.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::raw::{RawControl, RawDone, RawEntry, RawIntermediate, RawMessage};
+
+use super::header::SearchHeader;
+use super::ldif::{encode_base64, push_attribute, push_comment};
+use super::{result_tag, CODE_COMMENT, CONTROL_ATTRIBUTE, MATCHED_COMMENT, MESSAGE_COMMENT};
+
+/// Writes [`RawMessage`]s as an idiotrace LDIF trace.
+///
+/// Every [`write`](Self::write) renders the whole message and flushes it, so a crash keeps
+/// every message seen before it. The header given to [`begin_search`](Self::begin_search) is
+/// written with the next message (a search that brings no message leaves no header).
+#[derive(Debug)]
+pub struct TraceWriter<W: Write = BufWriter<File>> {
+    out: W,
+    pending_header: Option<SearchHeader>,
+    messages: u64,
+}
+
+impl TraceWriter<BufWriter<File>> {
+    /// Creates (or truncates) the trace file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        Ok(Self::new(BufWriter::new(File::create(path)?)))
+    }
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// A writer into `out`.
+    pub fn new(out: W) -> Self {
+        TraceWriter {
+            out,
+            pending_header: None,
+            messages: 0,
+        }
+    }
+
+    /// Announces a new search (the first, or a reconnect's): its header goes out with the
+    /// search's first message.
+    pub fn begin_search(&mut self, header: SearchHeader) {
+        self.pending_header = Some(header);
+    }
+
+    /// Writes one message and flushes.
+    pub fn write(&mut self, message: &RawMessage) -> io::Result<()> {
+        let header = self.pending_header.take();
+        let rendered = render(message, header.as_ref());
+        self.out.write_all(&rendered)?;
+        self.out.flush()?;
+        self.messages += 1;
+        Ok(())
+    }
+
+    /// How many messages were written.
+    pub fn messages_written(&self) -> u64 {
+        self.messages
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// One message as trace text: `# result:` and `# control:` lines, `#`, the search header (if
+/// any), then the LDIF records.
+pub(crate) fn render(message: &RawMessage, header: Option<&SearchHeader>) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(format!("# result: {}\n", result_tag(message.op())).as_bytes());
+    if let RawMessage::Done(done) = message {
+        render_done_header(&mut out, done);
+    }
+    out.extend_from_slice(b"#\n");
+    if let Some(header) = header {
+        for (name, value) in header.comments() {
+            push_comment(&mut out, name, &value);
+        }
+    }
+    match message {
+        RawMessage::Entry(entry) => render_entry(&mut out, entry),
+        RawMessage::Intermediate(intermediate) => render_intermediate(&mut out, intermediate),
+        RawMessage::Reference(urls) => {
+            push_attribute(&mut out, "dn", b"");
+            for url in urls {
+                push_attribute(&mut out, "ref", url.as_bytes());
+            }
+            out.push(b'\n');
+        }
+        RawMessage::Done(_) => {}
+    }
+    out
+}
+
+/// The done's controls as `# control:` lines, and what idiotrace never recorded (a result
+/// code other than success, matchedDN, diagnosticMessage) as `# code:`, `# matched:` and
+/// `# message:` lines, only when they carry something.
+fn render_done_header(out: &mut Vec<u8>, done: &RawDone) {
+    for control in &done.controls {
+        out.extend_from_slice(b"# control: ");
+        out.extend_from_slice(control_text(control).as_bytes());
+        out.push(b'\n');
+    }
+    if done.result_code != 0 {
+        out.extend_from_slice(format!("# {CODE_COMMENT}: {}\n", done.result_code).as_bytes());
+    }
+    if !done.matched_dn.is_empty() {
+        push_comment(out, MATCHED_COMMENT, &done.matched_dn);
+    }
+    if !done.message.is_empty() {
+        push_comment(out, MESSAGE_COMMENT, &done.message);
+    }
+}
+
+/// An entry as python-ldap's `LDIFWriter` writes idiotrace's record: the DN, then every
+/// attribute and the `control` pseudo-attribute in sorted name order (a stable sort: values
+/// keep their order).
+fn render_entry(out: &mut Vec<u8>, entry: &RawEntry) {
+    push_attribute(out, "dn", entry.dn.as_bytes());
+    let controls: Vec<Vec<u8>> = entry
+        .controls
+        .iter()
+        .map(|control| control_text(control).into_bytes())
+        .collect();
+    let mut groups: Vec<(&str, &[Vec<u8>])> = entry
+        .attributes
+        .iter()
+        .map(|attribute| (attribute.name.as_str(), attribute.values.as_slice()))
+        .collect();
+    if !controls.is_empty() {
+        groups.push((CONTROL_ATTRIBUTE, controls.as_slice()));
+    }
+    groups.sort_by(|left, right| left.0.cmp(right.0));
+    for (name, values) in groups {
+        for value in values {
+            push_attribute(out, name, value);
+        }
+    }
+    out.push(b'\n');
+}
+
+/// An intermediate response as idiotrace writes it: a record with an empty DN whose first
+/// `control:` line is `<responseName> false <base64 responseValue>`, followed by the
+/// message's controls.
+fn render_intermediate(out: &mut Vec<u8>, intermediate: &RawIntermediate) {
+    push_attribute(out, "dn", b"");
+    let response = RawControl {
+        oid: intermediate.name.clone().unwrap_or_default(),
+        critical: false,
+        value: intermediate.value.clone(),
+    };
+    push_attribute(out, CONTROL_ATTRIBUTE, control_text(&response).as_bytes());
+    for control in &intermediate.controls {
+        push_attribute(out, CONTROL_ATTRIBUTE, control_text(control).as_bytes());
+    }
+    out.push(b'\n');
+}
+
+/// `<oid> <true|false> <base64 value>`; without a value, `<oid> <true|false>` (an idsync
+/// extension: idiotrace could not record a control without a value).
+pub(crate) fn control_text(control: &RawControl) -> String {
+    let criticality = if control.critical { "true" } else { "false" };
+    match &control.value {
+        Some(value) => format!("{} {criticality} {}", control.oid, encode_base64(value)),
+        None => format!("{} {criticality}", control.oid),
+    }
+}
