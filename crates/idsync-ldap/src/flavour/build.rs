@@ -46,6 +46,7 @@ impl Flavour {
         if base.is_none()
             && (users.is_none() || groups.is_none())
             && !has_problem(&problems, "base")
+            && !has_problem(&problems, "domain")
         {
             let message = if settings.users.base.is_none() || settings.groups.base.is_none() {
                 "missing: give the base DN of the view (or `domain`, or both `users.base` and \

@@ -34,7 +34,7 @@ impl LockRule {
 
     /// Whether these values disable the user on day `today` (days since the epoch).
     /// `Err(value)` names a value that does not parse.
-    pub(crate) fn disables<'v>(self, values: &'v [Vec<u8>], today: i64) -> Result<bool, &'v [u8]> {
+    pub(crate) fn disables(self, values: &[Vec<u8>], today: i64) -> Result<bool, &[u8]> {
         match self {
             LockRule::Flag => Ok(values.iter().any(|value| {
                 let value = value.trim_ascii();

@@ -362,7 +362,7 @@ fn attribute_overrides() {
                 ("displayName", "cn"),
                 ("Mail", "email"),
                 ("title", ""),
-                ("name", "mail"),
+                ("name", "email"),
                 ("group_name", "ou"),
                 ("member", "roleOccupant, member"),
                 ("member_uid", "memberUid"),
