@@ -12,4 +12,5 @@ mod compliance;
 mod db_servers;
 mod e2e;
 mod ldap_servers;
+mod mw_kit;
 mod support;

@@ -62,6 +62,14 @@ pub enum ServerError {
         /// What is wrong.
         reason: String,
     },
+    /// A tool's output could not be understood.
+    #[error("unexpected output from `{command}`: {reason}")]
+    Output {
+        /// The command (passwords masked).
+        command: String,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// An operation needs the server running, and it is stopped.
     #[error("{server} is not running")]
     NotRunning {

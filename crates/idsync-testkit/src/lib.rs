@@ -7,6 +7,8 @@
 //! * [`slapd`]: a real, private OpenLDAP slapd in a temp dir, and a synthetic directory (LDIF);
 //! * [`postgres`], [`mariadb`]: real, private database servers in temp dirs on free ports
 //!   (golden data directories copied per instance), [`sql_client`] to run SQL on them;
+//! * [`mediawiki`]: a real MediaWiki 1.39 installed on SQLite, MariaDB or PostgreSQL, and a
+//!   checker that asks MediaWiki's own code what it sees;
 //! * [`error`]: [`ServerError`], what starting or using a server can fail with.
 //!
 //! Later issues add more directory and database servers here (389-ds, PostgreSQL, …),
@@ -17,6 +19,7 @@ mod daemon;
 pub mod error;
 mod golden;
 pub mod mariadb;
+pub mod mediawiki;
 pub mod paths;
 pub mod postgres;
 pub mod runner;
