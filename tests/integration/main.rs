@@ -10,6 +10,7 @@
 mod cli;
 mod compliance;
 mod db_servers;
+mod ds389_servers;
 mod e2e;
 mod ldap_servers;
 mod mw_kit;

@@ -5,6 +5,7 @@
 //! * [`sqlite`]: reading a SQLite database the way a test checks it;
 //! * [`servers`]: whether a missing server is a skip (locally) or a failure (CI);
 //! * [`slapd`]: a real, private OpenLDAP slapd in a temp dir, and a synthetic directory (LDIF);
+//! * [`ds389`]: a real, private 389 Directory Server (FreeIPA's) cloned from a cached golden;
 //! * [`postgres`], [`mariadb`]: real, private database servers in temp dirs on free ports
 //!   (golden data directories copied per instance), [`sql_client`] to run SQL on them;
 //! * [`mediawiki`]: a real MediaWiki 1.39 installed on SQLite, MariaDB or PostgreSQL, and a
@@ -16,6 +17,7 @@
 
 pub mod compliance;
 mod daemon;
+pub mod ds389;
 pub mod error;
 mod golden;
 pub mod mariadb;
@@ -28,6 +30,7 @@ pub mod slapd;
 pub mod sql_client;
 pub mod sqlite;
 
+pub use ds389::Ds389;
 pub use error::ServerError;
 pub use mariadb::MariaDb;
 pub use paths::{idsync_bin, plugin_dir, workspace_root};

@@ -25,7 +25,7 @@
 mod client;
 mod config;
 mod ldif_gen;
-mod process;
+pub(crate) mod process;
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
