@@ -17,6 +17,9 @@ test_packages=(
                     # slappasswd; schemas in /etc/ldap/schema). The system instance is never
                     # used: policy-rc.d keeps it stopped, and debconf runs non-interactively.
     ldap-utils      # ldapsearch/ldapadd/ldapmodify/ldapdelete used by the test kit
+    389-ds-base     # 389 Directory Server (FreeIPA's LDAP server) for idsync-testkit's ds389
+                    # instances (ns-slapd, dscreate); private prefix, never the system's
+    python3-lib389  # dscreate's python library
 )
 
 if [ "${1:-}" = "--tests" ]; then
