@@ -8,7 +8,7 @@ use idsync_core::{
 };
 use idsync_sql::bookkeeping::ENTRIES_TABLE;
 use idsync_sql::{
-    run_migrations, Bookkeeping, ConnectOptions, Database, DatabaseUrl, MappingIndex,
+    run_migrations, Backend, Bookkeeping, ConnectOptions, Database, DatabaseUrl, MappingIndex,
     PasswordSource, ReadAs, SqlBuilder, SqlError, TableName, Value,
 };
 use tracing::debug;
@@ -87,8 +87,17 @@ impl MediaWikiSink {
         }
     }
 
+    /// Connects; on PostgreSQL the session's `search_path` starts with the wiki's schema, as
+    /// MediaWiki's own connections do, so the bookkeeping tables live next to the wiki's.
     fn connect(&self) -> Result<Database, SqlError> {
-        Database::connect(&self.url()?, &ConnectOptions::default())
+        let mut db = Database::connect(&self.url()?, &ConnectOptions::default())?;
+        if matches!(db.dialect().backend(), Backend::Postgres) {
+            let schema = db.dialect().quote_ident(&self.config.schema);
+            db.session()
+                .batch_execute(&format!("SET search_path TO {schema}, public"))
+                .map_err(|source| SqlError::query("cannot set the search_path", source))?;
+        }
+        Ok(db)
     }
 
     fn prepared(&mut self) -> Result<&mut Prepared, MediaWikiError> {
