@@ -20,6 +20,16 @@ test_packages=(
     389-ds-base     # 389 Directory Server (FreeIPA's LDAP server) for idsync-testkit's ds389
                     # instances (ns-slapd, dscreate); private prefix, never the system's
     python3-lib389  # dscreate's python library
+    postgresql      # PostgreSQL 15 for idsync-testkit's private servers (initdb, postgres, psql,
+                    # pg_dump from /usr/lib/postgresql/15/bin); the system cluster is never used
+    mariadb-server  # MariaDB for idsync-testkit's private servers (mariadb-install-db, mariadbd,
+                    # and via mariadb-client: mariadb, mariadb-dump)
+    mediawiki       # MediaWiki 1.39 (/usr/share/mediawiki): its installer and code judge the
+                    # mediawiki sink's writes (it pulls apache2 and php, which the tests never run)
+    php-cli         # php, to run MediaWiki's installer and tests/php/mw-check.php
+    php-sqlite3     # MediaWiki on SQLite (pdo_sqlite)
+    php-pgsql       # MediaWiki on PostgreSQL
+    php-mysql       # MediaWiki on MariaDB (mysqli)
 )
 
 if [ "${1:-}" = "--tests" ]; then
