@@ -47,6 +47,10 @@
 //!   lines, when the result is not a plain success (idiotrace could not record a failed
 //!   search).
 //!
+//! * the **re-read** of a changed entry after a 389-ds incremental refresh (which leaves out
+//!   operational attributes): an entry message, or a done message when the entry is gone,
+//!   marked by a `# idsync-reread: <dn>` comment after its `#` line.
+//!
 //! A control without a value is written `<oid> <true|false>` (idiotrace cannot record one).
 
 mod header;
@@ -97,6 +101,9 @@ pub(crate) const CODE_COMMENT: &str = "code";
 pub(crate) const MATCHED_COMMENT: &str = "matched";
 /// Comment key of a done's diagnosticMessage (an idsync extension).
 pub(crate) const MESSAGE_COMMENT: &str = "message";
+
+/// Comment key marking the re-read of a changed 389-ds entry (an idsync extension).
+pub(crate) const REREAD_COMMENT: &str = "idsync-reread";
 
 /// python-ldap's result type of a protocol op: its BER application tag (`0x60 | op`).
 pub fn result_tag(op: u64) -> u64 {

@@ -15,6 +15,7 @@ use super::header::{key, SearchHeader};
 use super::ldif::split_attribute;
 use super::{
     op_of_result, TraceError, CODE_COMMENT, CONTROL_ATTRIBUTE, MATCHED_COMMENT, MESSAGE_COMMENT,
+    REREAD_COMMENT,
 };
 
 /// The longest physical line accepted (a guard against reading a whole binary file as one line).
@@ -30,6 +31,10 @@ pub struct TracedMessage {
     /// The header of the search this message starts, when the trace recorded one (traces of
     /// idsync do, for every search; idiotrace's do not).
     pub search: Option<SearchHeader>,
+    /// `Some(dn)` when the message is not part of the sync search but the re-read of `dn`
+    /// (see [`TraceWriter::write_reread`](super::TraceWriter::write_reread)): an entry, or a
+    /// done message when the re-read found nothing.
+    pub reread: Option<String>,
 }
 
 /// Reads a trace, message by message. As an iterator it yields the bare [`RawMessage`]s;
@@ -238,6 +243,7 @@ struct Chunk {
     message: Option<String>,
     records: Vec<Record>,
     search: Option<SearchHeader>,
+    reread: Option<String>,
 }
 
 impl Chunk {
@@ -283,6 +289,10 @@ impl Chunk {
             return Ok(());
         }
         let value = utf8(number, value.map_err(|e| syntax(number, e))?, &name)?;
+        if name == REREAD_COMMENT {
+            self.reread = Some(value);
+            return Ok(());
+        }
         if name == key::VERSION {
             self.search = Some(SearchHeader::default());
         }
@@ -348,12 +358,14 @@ impl Chunk {
             }
         }
         let mut search = self.search;
+        let reread = self.reread;
         Ok(messages
             .into_iter()
             .map(|message| TracedMessage {
                 message,
                 line: start,
                 search: search.take(),
+                reread: reread.clone(),
             })
             .collect())
     }

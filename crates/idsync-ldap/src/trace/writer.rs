@@ -8,7 +8,9 @@ use crate::raw::{RawControl, RawDone, RawEntry, RawIntermediate, RawMessage};
 
 use super::header::SearchHeader;
 use super::ldif::{encode_base64, push_attribute, push_comment};
-use super::{result_tag, CODE_COMMENT, CONTROL_ATTRIBUTE, MATCHED_COMMENT, MESSAGE_COMMENT};
+use super::{
+    result_tag, CODE_COMMENT, CONTROL_ATTRIBUTE, MATCHED_COMMENT, MESSAGE_COMMENT, REREAD_COMMENT,
+};
 
 /// Writes [`RawMessage`]s as an idiotrace LDIF trace.
 ///
@@ -49,6 +51,36 @@ impl<W: Write> TraceWriter<W> {
     pub fn write(&mut self, message: &RawMessage) -> io::Result<()> {
         let header = self.pending_header.take();
         let rendered = render(message, header.as_ref());
+        self.out.write_all(&rendered)?;
+        self.out.flush()?;
+        self.messages += 1;
+        Ok(())
+    }
+
+    /// Records the outcome of re-reading `dn` with a normal search (the changed entries of a
+    /// 389-ds incremental refresh, see [`crate::protocol::Step::Reread`]): the entry that search
+    /// returned, or `None` when it found nothing. Written as an entry message (or, for nothing,
+    /// a done message) marked by a `# idsync-reread: <dn>` comment, so that a replay re-reads
+    /// from the trace.
+    pub fn write_reread(&mut self, dn: &str, entry: Option<&RawEntry>) -> io::Result<()> {
+        let mut rendered = Vec::new();
+        match entry {
+            Some(entry) => {
+                rendered.extend_from_slice(
+                    format!("# result: {}\n#\n", result_tag(crate::raw::op::SEARCH_RESULT_ENTRY))
+                        .as_bytes(),
+                );
+                push_comment(&mut rendered, REREAD_COMMENT, dn);
+                render_entry(&mut rendered, entry);
+            }
+            None => {
+                rendered.extend_from_slice(
+                    format!("# result: {}\n#\n", result_tag(crate::raw::op::SEARCH_RESULT_DONE))
+                        .as_bytes(),
+                );
+                push_comment(&mut rendered, REREAD_COMMENT, dn);
+            }
+        }
         self.out.write_all(&rendered)?;
         self.out.flush()?;
         self.messages += 1;
