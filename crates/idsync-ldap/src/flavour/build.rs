@@ -174,7 +174,6 @@ fn resolve_view(
     };
     let view_base = view_base?;
     Some(View {
-        kind,
         base_norm: normalize_dn(&view_base),
         base: view_base,
         scope: search.scope.unwrap_or(Scope::Sub),
@@ -239,7 +238,6 @@ fn assemble(
     groups.filter.bind(&table);
     let slots = Slots {
         object_class: slot("objectClass"),
-        id: slot(map.id.name()),
         user_name: slot(&map.user_name),
         group_name: slot(&map.group_name),
         enabled: map

@@ -364,20 +364,23 @@ impl Parser<'_> {
 }
 
 fn parse_item(item: &str) -> Result<Filter, String> {
-    if let Some((left, value)) = item.split_once(":=") {
+    let Some((left, value)) = item.split_once('=') else {
+        return Err("no `=`".to_owned());
+    };
+    if let Some(left) = left.strip_suffix(':') {
         // Extensible match: attr[:dn][:rule]:=value or [:dn]:rule:=value.
         unescape(value)?;
         let attr = left.split(':').next().unwrap_or_default();
         if !attr.is_empty() && !is_attribute_description(attr) {
             return Err(format!("`{attr}` is not an attribute description"));
         }
+        if attr.is_empty() && left.is_empty() {
+            return Err("an extensible match needs an attribute or a matching rule".to_owned());
+        }
         return Ok(Filter::Undecidable {
             attr: (!attr.is_empty()).then(|| attr.to_owned()),
         });
     }
-    let Some((left, value)) = item.split_once('=') else {
-        return Err("no `=`".to_owned());
-    };
     let (attr, ordering) = match left.strip_suffix(['~', '>', '<']) {
         Some(attr) => (attr, true),
         None => (left, false),
@@ -601,6 +604,9 @@ mod tests {
             r"(uid=a\2)",
             "(!)",
             "(uid=a)(uid=b)",
+            "(:=x)",
+            r"(cn:=\zz)",
+            "(c n:=x)",
         ] {
             assert!(Filter::parse(bad).is_err(), "{bad:?} should not parse");
         }

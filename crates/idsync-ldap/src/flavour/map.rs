@@ -30,7 +30,8 @@ impl Flavour {
     /// Errors (each naming the DN): a value of an attribute the mapping reads is not UTF-8,
     /// the name attribute is missing, a `shadowExpire` value is not a number, the entry is in
     /// both views, or it matches neither filter as idsync evaluates them (see
-    /// [`MapError::Unclassified`]). Entries without attributes (deletes) must not be mapped.
+    /// [`MapError::Unclassified`]). Entries sent without attributes (delete and present
+    /// states) must not be mapped.
     pub fn map(&self, id: EntryId, entry: &RawEntry) -> Result<Mapped, MapError> {
         self.map_at(id, entry, SystemTime::now())
     }

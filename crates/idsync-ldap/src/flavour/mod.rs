@@ -90,7 +90,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-use idsync_core::{Entry, EntryKind};
+use idsync_core::Entry;
 
 use crate::config::Scope;
 
@@ -138,8 +138,6 @@ pub struct Flavour {
 /// Where and what one kind of entry is.
 #[derive(Clone, Debug)]
 struct View {
-    #[allow(dead_code)]
-    kind: EntryKind,
     base: String,
     base_norm: String,
     scope: Scope,
@@ -151,8 +149,6 @@ struct View {
 #[derive(Clone, Debug)]
 struct Slots {
     object_class: usize,
-    #[allow(dead_code)]
-    id: usize,
     user_name: usize,
     group_name: usize,
     enabled: Vec<(usize, LockRule)>,

@@ -6,6 +6,7 @@ mod freeipa;
 mod ldap;
 mod malformed;
 mod rfc2307;
+mod scale;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
