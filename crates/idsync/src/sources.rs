@@ -5,7 +5,7 @@ use idsync_core::Source;
 use crate::config::{ConfigProblem, SourceSection};
 
 /// The source types this runner knows.
-pub const SOURCE_TYPES: &[&str] = &["dummy"];
+pub const SOURCE_TYPES: &[&str] = &["dummy", "ldap", "rfc2307", "freeipa"];
 
 /// Validates the `[source]` table and builds the source (no I/O yet).
 pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProblem>> {
@@ -26,6 +26,7 @@ pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProbl
                 .map(|source| Box::new(source) as Box<dyn Source>)
                 .map_err(|error| vec![ConfigProblem::new("source", error.to_string())])
         }
+        "ldap" | "rfc2307" | "freeipa" => build_ldap(section),
         other => Err(vec![ConfigProblem::new(
             "source.type",
             format!(
@@ -34,6 +35,28 @@ pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProbl
             ),
         )]),
     }
+}
+
+/// The live LDAP sources: `ldap`, `rfc2307` and `freeipa` (RFC 4533 content sync).
+fn build_ldap(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProblem>> {
+    let kind: idsync_ldap::flavour::FlavourKind =
+        section
+            .kind
+            .parse()
+            .map_err(|error: idsync_ldap::flavour::UnknownFlavour| {
+                vec![ConfigProblem::new("source.type", error.to_string())]
+            })?;
+    let config = parse::<idsync_ldap::LdapSourceConfig>(&section.settings)?;
+    idsync_ldap::live::LdapSource::new(kind, &config)
+        .map(|source| Box::new(source) as Box<dyn Source>)
+        .map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|problem| {
+                    ConfigProblem::new(format!("source.{}", problem.key), problem.message)
+                })
+                .collect()
+        })
 }
 
 /// Deserialises a source's settings, reporting every unknown key and the first type error.
