@@ -256,7 +256,7 @@ impl NameRules {
                 u32::from(ch)
             ));
         }
-        if DEFAULT_RESERVED.contains(&name.as_str()) || self.reserved.iter().any(|r| *r == name) {
+        if DEFAULT_RESERVED.contains(&name.as_str()) || self.reserved.contains(&name) {
             return refuse(format!("`{name}` is a reserved user name"));
         }
         if name.len() > MAX_CREATABLE_BYTES {
