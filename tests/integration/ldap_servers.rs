@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use idsync_testkit::servers::missing_server;
 use idsync_testkit::slapd::{
-    gen_directory, DirectoryShape, GenOptions, Seed, Slapd, SlapdOptions, SYNC_CONTROL_OID,
+    gen_directory, DirectoryShape, GenOptions, Overlay, Seed, Slapd, SlapdOptions, SYNC_CONTROL_OID,
 };
 
 /// True when slapd is installed; otherwise a loud skip (or a panic in CI).
@@ -309,4 +309,228 @@ fn two_instances_run_side_by_side() {
         .unwrap();
     assert_eq!(second.count(second.base(), "(uid=alice)").unwrap(), 0);
     assert!(second.pid() != first.pid());
+}
+
+/// An OpenLDAP client tool with no ldap.conf, and `env` (LDAPTLS_* settings) on top.
+fn ldap_tool(program: &str, env: &[(&str, &Path)]) -> std::process::Command {
+    let mut command = idsync_testkit::tls::ldap_client(program);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Runs a command and returns (success, stdout + stderr).
+fn outcome(mut command: std::process::Command) -> (bool, String) {
+    let output = command.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn tls_ldaps_and_starttls_trust_only_the_test_ca() {
+    let Some(slapd) = start(SlapdOptions::default().tls(true)) else {
+        return;
+    };
+    let pki = slapd.pki().unwrap().clone();
+    let ldaps = slapd.ldaps_url().unwrap().to_owned();
+    assert!(ldaps.starts_with("ldaps://127.0.0.1:"), "{ldaps}");
+    assert_ne!(ldaps, slapd.url());
+    let root_dse = |url: &str, starttls: bool, ca: &Path| {
+        let mut command = ldap_tool("ldapsearch", &[("LDAPTLS_CACERT", ca)]);
+        command.args([
+            "-x",
+            "-H",
+            url,
+            "-LLL",
+            "-b",
+            "",
+            "-s",
+            "base",
+            "namingContexts",
+        ]);
+        if starttls {
+            command.arg("-ZZ");
+        }
+        outcome(command)
+    };
+    let (ok, text) = root_dse(&ldaps, false, &pki.ca_cert());
+    assert!(
+        ok && text.contains("namingContexts: dc=example,dc=org"),
+        "{text}"
+    );
+    let (ok, text) = root_dse(&ldaps, false, &pki.untrusted_ca_cert());
+    assert!(!ok, "ldaps with the untrusted CA succeeded: {text}");
+    let (ok, text) = root_dse(slapd.url(), true, &pki.ca_cert());
+    assert!(
+        ok && text.contains("namingContexts: dc=example,dc=org"),
+        "{text}"
+    );
+    let (ok, text) = root_dse(slapd.url(), true, &pki.untrusted_ca_cert());
+    assert!(!ok, "StartTLS with the untrusted CA succeeded: {text}");
+    // TLS survives a restart (same ports, same certificates).
+    let mut slapd = slapd;
+    slapd.restart().unwrap();
+    assert_eq!(slapd.ldaps_url(), Some(ldaps.as_str()));
+    let (ok, text) = root_dse(&ldaps, false, &pki.ca_cert());
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn sasl_external_over_tls_maps_the_client_certificate() {
+    let Some(slapd) = start(SlapdOptions::default().tls(true)) else {
+        return;
+    };
+    let pki = slapd.pki().unwrap().clone();
+    let whoami = |url: &str, starttls: bool, cert: &Path, key: &Path| {
+        let ca = pki.ca_cert();
+        let mut command = ldap_tool(
+            "ldapwhoami",
+            &[
+                ("LDAPTLS_CACERT", ca.as_path()),
+                ("LDAPTLS_CERT", cert),
+                ("LDAPTLS_KEY", key),
+            ],
+        );
+        command.args(["-Q", "-Y", "EXTERNAL", "-H", url]);
+        if starttls {
+            command.arg("-ZZ");
+        }
+        outcome(command)
+    };
+    let expected = format!("dn:{}", slapd.sync_dn());
+    let (ok, text) = whoami(
+        slapd.ldaps_url().unwrap(),
+        false,
+        &pki.client_cert(),
+        &pki.client_key(),
+    );
+    assert!(ok && text.trim() == expected, "{text}");
+    let (ok, text) = whoami(slapd.url(), true, &pki.client_cert(), &pki.client_key());
+    assert!(ok && text.trim() == expected, "{text}");
+    // olcTLSVerifyClient try: a certificate from the untrusted CA ends the session.
+    let (ok, text) = whoami(
+        slapd.ldaps_url().unwrap(),
+        false,
+        &pki.untrusted_client_cert(),
+        &pki.untrusted_client_key(),
+    );
+    assert!(!ok, "the untrusted client certificate was accepted: {text}");
+}
+
+#[test]
+fn the_sync_account_reads_identities_and_nothing_else() {
+    let ldif = gen_directory(
+        20,
+        &GenOptions {
+            user_password: Some("user-secret".to_owned()),
+            ..GenOptions::default()
+        },
+    );
+    let options = SlapdOptions::default()
+        .seed(Seed::Ldif(ldif))
+        .sync_account(true)
+        .size_limit(Some(5))
+        .with_overlay(Overlay::Ppolicy);
+    let Some(slapd) = start(options) else {
+        return;
+    };
+    // Unlimited for the sync account although the database's limit is 5.
+    let users = slapd
+        .search_as_sync(
+            slapd.base(),
+            "(objectClass=posixAccount)",
+            &["uid", "mail", "entryUUID"],
+        )
+        .unwrap();
+    assert_eq!(
+        users.matches("\nuid: ").count() + usize::from(users.starts_with("uid: ")),
+        20,
+        "{users}"
+    );
+    assert_eq!(users.matches("entryUUID: ").count(), 20, "{users}");
+    // No passwords of others (its own: `by self write`), no telephone numbers (not in its
+    // read list).
+    let passwords = slapd
+        .search_as_sync(
+            slapd.base(),
+            "(objectClass=posixAccount)",
+            &["userPassword"],
+        )
+        .unwrap();
+    assert!(!passwords.contains("userPassword"), "{passwords}");
+    let admin_view = slapd
+        .search(slapd.base(), "(uid=user000001)", &["userPassword"])
+        .unwrap();
+    assert!(admin_view.contains("userPassword"), "{admin_view}");
+    let phones = slapd
+        .search_as_sync(
+            slapd.base(),
+            "(uid=user000001)",
+            &["telephoneNumber", "uid"],
+        )
+        .unwrap();
+    assert!(
+        phones.contains("uid: user000001") && !phones.contains("telephoneNumber"),
+        "{phones}"
+    );
+    let admin_view = slapd
+        .search(slapd.base(), "(uid=user000001)", &["telephoneNumber"])
+        .unwrap();
+    assert!(admin_view.contains("telephoneNumber"), "{admin_view}");
+    // Anonymous reads nothing.
+    let mut anonymous = ldap_tool("ldapsearch", &[]);
+    anonymous.args([
+        "-x",
+        "-H",
+        slapd.url(),
+        "-LLL",
+        "-b",
+        slapd.base(),
+        "(uid=*)",
+        "uid",
+    ]);
+    let (_, text) = outcome(anonymous);
+    assert!(!text.contains("uid: user"), "{text}");
+
+    // The sync account may run a content sync.
+    let mut sync = ldap_tool("ldapsearch", &[]);
+    sync.args([
+        "-x",
+        "-H",
+        slapd.url(),
+        "-D",
+        slapd.sync_dn(),
+        "-w",
+        slapd.sync_password(),
+        "-b",
+        slapd.base(),
+        "-E",
+        "sync=ro",
+        "(objectClass=posixAccount)",
+        "uid",
+    ]);
+    let (ok, text) = outcome(sync);
+    assert!(ok && text.contains("# cookie: rid="), "{text}");
+    assert_eq!(text.matches("\ndn: uid=user").count(), 20, "{text}");
+
+    // ppolicy: a locked account carries pwdAccountLockedTime, readable by the sync account.
+    let dn = "uid=user000003,ou=people,dc=example,dc=org";
+    slapd.set_account_lock(dn, true).unwrap();
+    let locked = slapd
+        .search_as_sync(dn, "(objectClass=*)", &["pwdAccountLockedTime"])
+        .unwrap();
+    assert!(
+        locked.contains("pwdAccountLockedTime: 000001010000Z"),
+        "{locked}"
+    );
+    slapd.set_account_lock(dn, false).unwrap();
+    let unlocked = slapd
+        .search_as_sync(dn, "(objectClass=*)", &["pwdAccountLockedTime"])
+        .unwrap();
+    assert!(!unlocked.contains("pwdAccountLockedTime"), "{unlocked}");
 }

@@ -6,6 +6,7 @@
 //! * [`servers`]: whether a missing server is a skip (locally) or a failure (CI);
 //! * [`slapd`]: a real, private OpenLDAP slapd in a temp dir, and a synthetic directory (LDIF);
 //! * [`ds389`]: a real, private 389 Directory Server (FreeIPA's) cloned from a cached golden;
+//! * [`tls`]: a throw-away test PKI (CA, server and client certificates, an untrusted CA);
 //! * [`postgres`], [`mariadb`]: real, private database servers in temp dirs on free ports
 //!   (golden data directories copied per instance), [`sql_client`] to run SQL on them;
 //! * [`mediawiki`]: a real MediaWiki 1.39 installed on SQLite, MariaDB or PostgreSQL, and a
@@ -29,6 +30,7 @@ pub mod servers;
 pub mod slapd;
 pub mod sql_client;
 pub mod sqlite;
+pub mod tls;
 
 pub use ds389::Ds389;
 pub use error::ServerError;

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::error::ServerError;
 
 use super::process::{run_tool, tool_command};
-use super::{Slapd, SERVER};
+use super::{Slapd, PERMANENTLY_LOCKED, SERVER, SYNC_DN, SYNC_PASSWORD};
 
 /// How a tool authenticates.
 #[derive(Clone, Copy)]
@@ -15,6 +15,8 @@ enum Auth {
     Admin,
     /// SASL EXTERNAL (peer credentials) over the ldapi socket: `manage` on everything.
     External,
+    /// Simple bind as the sync account over TCP.
+    Sync,
 }
 
 impl Slapd {
@@ -41,6 +43,29 @@ impl Slapd {
         let mut args = vec!["-LLL", "-o", "ldif-wrap=no", "-b", base, filter];
         args.extend_from_slice(attrs);
         self.tool("ldapsearch", Auth::Admin, &args, None)
+    }
+
+    /// [`Slapd::search`] bound as the sync account ([`super::SlapdOptions::sync_account`]).
+    pub fn search_as_sync(
+        &self,
+        base: &str,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<String, ServerError> {
+        let mut args = vec!["-LLL", "-o", "ldif-wrap=no", "-b", base, filter];
+        args.extend_from_slice(attrs);
+        self.tool("ldapsearch", Auth::Sync, &args, None)
+    }
+
+    /// Locks (`pwdAccountLockedTime: 000001010000Z`, permanently) or unlocks (attribute
+    /// removed) the account `dn`; needs the ppolicy overlay ([`super::Overlay::Ppolicy`]).
+    pub fn set_account_lock(&self, dn: &str, locked: bool) -> Result<(), ServerError> {
+        let ldif = if locked {
+            format!("dn: {dn}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: {PERMANENTLY_LOCKED}\n")
+        } else {
+            format!("dn: {dn}\nchangetype: modify\nreplace: pwdAccountLockedTime\n")
+        };
+        self.modify_ldif(&ldif)
     }
 
     /// How many entries under `base` match `filter`.
@@ -148,6 +173,9 @@ impl Slapd {
                 self.admin_password(),
             ]),
             Auth::External => command.args(["-Q", "-Y", "EXTERNAL", "-H", self.ldapi_url()]),
+            Auth::Sync => {
+                command.args(["-x", "-H", self.url(), "-D", SYNC_DN, "-w", SYNC_PASSWORD])
+            }
         };
         command.args(args);
         self.run(command, input)
@@ -159,7 +187,7 @@ impl Slapd {
         let shown = std::iter::once(command.get_program())
             .chain(command.get_args())
             .map(|arg| {
-                if !password.is_empty() && arg == password {
+                if (!password.is_empty() && arg == password) || arg == SYNC_PASSWORD {
                     "***".to_owned()
                 } else {
                     arg.to_string_lossy().into_owned()

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Overlay, SlapdOptions, ADMIN_DN, BASE};
+use super::{Overlay, SlapdOptions, ADMIN_DN, BASE, SYNC_DN};
 
 /// Where Debian's slapd keeps its loadable modules (back_mdb, syncprov, …).
 pub(crate) const MODULE_PATH: &str = "/usr/lib/ldap";
@@ -35,7 +35,36 @@ pub(crate) struct ConfigInput<'a> {
     pub uid: u32,
     /// Effective gid of this process.
     pub gid: u32,
+    /// The test PKI when TLS is on.
+    pub pki: Option<&'a crate::tls::TestPki>,
 }
+
+/// What the sync account may read (besides `entry` and `children`); `pwdAccountLockedTime`
+/// is added when the ppolicy overlay (which defines it) is configured.
+pub const SYNC_READABLE_ATTRIBUTES: [&str; 22] = [
+    "objectClass",
+    "uid",
+    "cn",
+    "sn",
+    "givenName",
+    "displayName",
+    "mail",
+    "uidNumber",
+    "gidNumber",
+    "homeDirectory",
+    "loginShell",
+    "description",
+    "member",
+    "memberUid",
+    "memberOf",
+    "uniqueMember",
+    "shadowExpire",
+    "shadowInactive",
+    "entryUUID",
+    "entryCSN",
+    "contextCSN",
+    "ou",
+];
 
 /// The LDIF for `slapadd -n0`: global settings, modules, schemas, frontend, config and mdb
 /// databases, and the overlays in the order of `options.overlays`.
@@ -59,16 +88,46 @@ olcArgsFile: {dir}/slapd.args
 olcLogLevel: none
 olcToolThreads: 2
 olcSizeLimit: unlimited
-
+"
+    );
+    if let Some(pki) = input.pki {
+        let _ = write!(
+            ldif,
+            "olcTLSCACertificateFile: {ca}
+olcTLSCertificateFile: {cert}
+olcTLSCertificateKeyFile: {key}
+olcTLSVerifyClient: {verify}
+olcAuthzRegexp: {{0}}\"^{subject}$\" \"{SYNC_DN}\"
+",
+            ca = pki.ca_cert().display(),
+            cert = pki.server_cert().display(),
+            key = pki.server_key().display(),
+            verify = options.tls_verify_client.name(),
+            subject = crate::tls::CLIENT_SUBJECT,
+        );
+    }
+    let _ = write!(
+        ldif,
+        "
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList
 cn: module{{0}}
 olcModulePath: {MODULE_PATH}
 olcModuleLoad: {{0}}back_mdb
-olcModuleLoad: {{1}}syncprov
-olcModuleLoad: {{2}}memberof
-olcModuleLoad: {{3}}refint
-
+"
+    );
+    let mut modules: Vec<&str> = Vec::new();
+    for overlay in &options.overlays {
+        if !modules.contains(&overlay.name()) {
+            modules.push(overlay.name());
+        }
+    }
+    for (index, module) in modules.iter().enumerate() {
+        let _ = writeln!(ldif, "olcModuleLoad: {{{}}}{module}", index + 1);
+    }
+    let _ = write!(
+        ldif,
+        "
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -112,16 +171,35 @@ olcDbNoSync: {nosync}
     for index in INDEXES {
         let _ = writeln!(ldif, "olcDbIndex: {index} eq");
     }
+    let size_limit = options
+        .size_limit
+        .map_or_else(|| "unlimited".to_owned(), |limit| limit.to_string());
     let _ = write!(
         ldif,
-        "olcSizeLimit: unlimited
+        "olcSizeLimit: {size_limit}
 olcTimeLimit: unlimited
 olcLimits: {{0}}dn.exact=\"{ADMIN_DN}\" size=unlimited time=unlimited
+olcLimits: {{1}}dn.exact=\"{SYNC_DN}\" size=unlimited time=unlimited
 olcAccess: {{0}}to * by {peercred} manage by * break
 olcAccess: {{1}}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {{2}}to * by * read
 "
     );
+    if options.sync_account {
+        let mut readable = vec!["entry", "children"];
+        readable.extend(SYNC_READABLE_ATTRIBUTES);
+        if options.overlays.contains(&Overlay::Ppolicy) {
+            readable.push("pwdAccountLockedTime");
+        }
+        let _ = write!(
+            ldif,
+            "olcAccess: {{2}}to dn.subtree=\"{BASE}\" attrs={} by dn.exact=\"{SYNC_DN}\" read by * none
+olcAccess: {{3}}to * by * none
+",
+            readable.join(",")
+        );
+    } else {
+        ldif.push_str("olcAccess: {2}to * by * read\n");
+    }
     for (index, overlay) in options.overlays.iter().enumerate() {
         ldif.push('\n');
         ldif.push_str(&overlay_ldif(index, *overlay, options));
@@ -160,9 +238,17 @@ olcRefintAttribute: member
 olcRefintNothing: cn=nobody,{BASE}
 "
         ),
+        Overlay::Ppolicy => "objectClass: olcPPolicyConfig\n".to_owned(),
     };
     ldif.push_str(&specific);
     ldif
+}
+
+/// The sync account entry (`userPassword` already hashed).
+pub(crate) fn sync_account_ldif(password_hash: &str) -> String {
+    format!(
+        "dn: {SYNC_DN}\nobjectClass: applicationProcess\nobjectClass: simpleSecurityObject\ncn: idsync\nuserPassword: {password_hash}\ndescription: idsync's non-admin sync account\n"
+    )
 }
 
 /// The LDIF of the suffix entry alone.
@@ -184,6 +270,7 @@ mod tests {
             password_hash: "{SSHA}abc",
             uid: 1000,
             gid: 100,
+            pki: None,
         };
         let ldif = config_ldif(&options, &input);
         assert!(ldif.contains("dn: olcOverlay={0}refint,olcDatabase={1}mdb,cn=config"));

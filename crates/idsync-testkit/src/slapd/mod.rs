@@ -11,6 +11,11 @@
 //! peer credentials over ldapi (SASL EXTERNAL) get `manage` on the data and on cn=config.
 //! The system's slapd and `/etc/ldap` are never touched (schemas are only read from there).
 //!
+//! Options add TLS ([`SlapdOptions::tls`]: a [`crate::tls::TestPki`], StartTLS, an ldaps://
+//! listener, client certificates mapped to [`SYNC_DN`] for SASL EXTERNAL), the ppolicy overlay
+//! ([`Overlay::Ppolicy`], `pwdAccountLockedTime`), a non-admin sync account with minimal read
+//! rights and no limits ([`SlapdOptions::sync_account`]) and a global size limit.
+//!
 //! ```no_run
 //! use idsync_testkit::slapd::{gen_directory, GenOptions, Seed, Slapd, SlapdOptions};
 //!
@@ -36,6 +41,7 @@ use tempfile::TempDir;
 use crate::error::ServerError;
 
 pub use client::SyncRefresh;
+pub use config::SYNC_READABLE_ATTRIBUTES;
 pub use ldif_gen::{gen_directory, DirectoryShape, GenOptions};
 
 /// The suffix of the instance's database.
@@ -44,6 +50,13 @@ pub const BASE: &str = "dc=example,dc=org";
 pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=org";
 /// The OID of the content-synchronization (RFC 4533) request control.
 pub const SYNC_CONTROL_OID: &str = "1.3.6.1.4.1.4203.1.9.1.1";
+/// The non-admin sync account ([`SlapdOptions::sync_account`]); also the identity a TLS client
+/// certificate ([`crate::tls::CLIENT_SUBJECT`]) maps to with SASL EXTERNAL.
+pub const SYNC_DN: &str = "cn=idsync,dc=example,dc=org";
+/// The sync account's password.
+pub const SYNC_PASSWORD: &str = "idsync-secret";
+/// `pwdAccountLockedTime` value of a permanently locked account (ppolicy).
+pub const PERMANENTLY_LOCKED: &str = "000001010000Z";
 
 /// The name used in errors.
 const SERVER: &str = "slapd";
@@ -69,6 +82,9 @@ pub enum Overlay {
     Memberof,
     /// `refint`: referential integrity of `member` (`olcRefintNothing: cn=nobody,BASE`).
     Refint,
+    /// `ppolicy`: password policy; its operational attribute `pwdAccountLockedTime` marks a
+    /// locked account ([`Slapd::set_account_lock`]). No default policy.
+    Ppolicy,
 }
 
 impl Overlay {
@@ -78,6 +94,7 @@ impl Overlay {
             Self::Syncprov => "syncprov",
             Self::Memberof => "memberof",
             Self::Refint => "refint",
+            Self::Ppolicy => "ppolicy",
         }
     }
 }
@@ -95,6 +112,32 @@ pub enum Seed {
     Ldif(String),
     /// This LDIF file (it must contain the suffix entry).
     LdifFile(PathBuf),
+}
+
+/// `olcTLSVerifyClient`: what slapd does with client certificates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVerifyClient {
+    /// No certificate is requested.
+    Never,
+    /// A certificate is requested; a bad one is ignored.
+    Allow,
+    /// A certificate is requested; a bad one ends the session, none is fine.
+    #[default]
+    Try,
+    /// A good certificate is required.
+    Demand,
+}
+
+impl TlsVerifyClient {
+    /// The cn=config value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Allow => "allow",
+            Self::Try => "try",
+            Self::Demand => "demand",
+        }
+    }
 }
 
 /// How to build and run an instance. Defaults: suffix-only seed, overlays
@@ -122,6 +165,19 @@ pub struct SlapdOptions {
     pub debug: String,
     /// How long to wait for the server to answer after it was started.
     pub start_timeout: Duration,
+    /// TLS: a test PKI ([`crate::tls::TestPki`]) in `DIR/tls`, StartTLS on the ldap://
+    /// listener, an ldaps:// listener on a second free port, client certificates mapped to
+    /// [`SYNC_DN`] for SASL EXTERNAL (`olcAuthzRegexp`).
+    pub tls: bool,
+    /// `olcTLSVerifyClient` when [`SlapdOptions::tls`] is on.
+    pub tls_verify_client: TlsVerifyClient,
+    /// The non-admin sync account [`SYNC_DN`] (password [`SYNC_PASSWORD`], added after the
+    /// seed, which must hold the suffix entry): it reads the identity attributes (never
+    /// passwords) and has no size or time limit; everyone else but the admin then reads
+    /// nothing.
+    pub sync_account: bool,
+    /// The database's global size limit (`olcSizeLimit`); None: unlimited.
+    pub size_limit: Option<u32>,
 }
 
 impl Default for SlapdOptions {
@@ -137,6 +193,10 @@ impl Default for SlapdOptions {
             max_size: 8 << 30,
             debug: "0".to_owned(),
             start_timeout: Duration::from_secs(10),
+            tls: false,
+            tls_verify_client: TlsVerifyClient::Try,
+            sync_account: false,
+            size_limit: None,
         }
     }
 }
@@ -171,6 +231,41 @@ impl SlapdOptions {
         self
     }
 
+    /// Turns TLS on (see [`SlapdOptions::tls`]).
+    #[must_use]
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.tls = enabled;
+        self
+    }
+
+    /// Sets `olcTLSVerifyClient`.
+    #[must_use]
+    pub fn tls_verify_client(mut self, verify: TlsVerifyClient) -> Self {
+        self.tls_verify_client = verify;
+        self
+    }
+
+    /// Adds the non-admin sync account (see [`SlapdOptions::sync_account`]).
+    #[must_use]
+    pub fn sync_account(mut self, enabled: bool) -> Self {
+        self.sync_account = enabled;
+        self
+    }
+
+    /// Sets the global size limit.
+    #[must_use]
+    pub fn size_limit(mut self, limit: Option<u32>) -> Self {
+        self.size_limit = limit;
+        self
+    }
+
+    /// Appends `overlay` to the overlays (e.g. [`Overlay::Ppolicy`]).
+    #[must_use]
+    pub fn with_overlay(mut self, overlay: Overlay) -> Self {
+        self.overlays.push(overlay);
+        self
+    }
+
     /// Sets the admin password.
     #[must_use]
     pub fn admin_password(mut self, password: &str) -> Self {
@@ -195,6 +290,10 @@ pub struct Slapd {
     port: u16,
     url: String,
     ldapi_url: String,
+    /// `ldaps://127.0.0.1:PORT/` when TLS is on.
+    ldaps_url: Option<String>,
+    /// The test PKI when TLS is on.
+    pki: Option<crate::tls::TestPki>,
     options: SlapdOptions,
     /// Declared last: removed after `Drop::drop` stopped the server.
     dir: TempDir,
@@ -248,16 +347,29 @@ impl Slapd {
         })?;
         let dir = make_temp_dir()?;
         let ldapi_url = format!("ldapi://{}", percent_encode(&dir.path().join("ldapi")));
-        build_instance(dir.path(), &options)?;
+        let pki = if options.tls {
+            Some(crate::tls::TestPki::generate(&dir.path().join("tls"))?)
+        } else {
+            None
+        };
+        build_instance(dir.path(), &options, pki.as_ref())?;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let port = process::free_port()?;
             let url = format!("ldap://127.0.0.1:{port}/");
+            let ldaps_url = match &pki {
+                Some(_) => Some(format!("ldaps://127.0.0.1:{}/", process::free_port()?)),
+                None => None,
+            };
+            let ldaps = ldaps_url
+                .as_deref()
+                .zip(pki.as_ref().map(|pki| pki.ca_cert()));
             match process::start(
                 dir.path(),
                 &url,
                 &ldapi_url,
+                ldaps.as_ref().map(|(url, ca)| (*url, ca.as_path())),
                 &options.debug,
                 options.start_timeout,
             ) {
@@ -268,6 +380,8 @@ impl Slapd {
                         port,
                         url,
                         ldapi_url,
+                        ldaps_url,
+                        pki,
                         options,
                         dir,
                     })
@@ -295,6 +409,31 @@ impl Slapd {
     /// `ldapi://` with the percent-encoded path of the instance's socket.
     pub fn ldapi_url(&self) -> &str {
         &self.ldapi_url
+    }
+
+    /// `ldaps://127.0.0.1:PORT/` when TLS is on.
+    pub fn ldaps_url(&self) -> Option<&str> {
+        self.ldaps_url.as_deref()
+    }
+
+    /// The test PKI (CA, server, client and untrusted certificates) when TLS is on.
+    pub fn pki(&self) -> Option<&crate::tls::TestPki> {
+        self.pki.as_ref()
+    }
+
+    /// The CA certificate clients must trust (PEM) when TLS is on.
+    pub fn ca_cert(&self) -> Option<PathBuf> {
+        self.pki.as_ref().map(crate::tls::TestPki::ca_cert)
+    }
+
+    /// The sync account's DN, [`SYNC_DN`] (present with [`SlapdOptions::sync_account`]).
+    pub fn sync_dn(&self) -> &str {
+        SYNC_DN
+    }
+
+    /// The sync account's password, [`SYNC_PASSWORD`].
+    pub fn sync_password(&self) -> &str {
+        SYNC_PASSWORD
     }
 
     /// The database suffix, [`BASE`].
@@ -355,10 +494,13 @@ impl Slapd {
     /// real restart).
     pub fn restart(&mut self) -> Result<(), ServerError> {
         self.stop()?;
+        let ca = self.pki.as_ref().map(crate::tls::TestPki::ca_cert);
+        let ldaps = self.ldaps_url.as_deref().zip(ca.as_deref());
         let child = process::start(
             self.dir.path(),
             &self.url,
             &self.ldapi_url,
+            ldaps,
             &self.options.debug,
             self.options.start_timeout,
         )
@@ -412,7 +554,11 @@ fn make_temp_dir() -> Result<TempDir, ServerError> {
 }
 
 /// Writes schemas, cn=config and the seed into `dir` (everything offline).
-fn build_instance(dir: &Path, options: &SlapdOptions) -> Result<(), ServerError> {
+fn build_instance(
+    dir: &Path,
+    options: &SlapdOptions,
+    pki: Option<&crate::tls::TestPki>,
+) -> Result<(), ServerError> {
     let config_dir = dir.join("slapd.d");
     for sub in [&config_dir, &dir.join("data"), &dir.join("schema")] {
         std::fs::create_dir(sub).map_err(ServerError::io("create", sub))?;
@@ -429,6 +575,7 @@ fn build_instance(dir: &Path, options: &SlapdOptions) -> Result<(), ServerError>
         password_hash: &password_hash,
         uid,
         gid,
+        pki,
     };
     let config_file = dir.join("config.ldif");
     write_file(&config_file, &config::config_ldif(options, &input))?;
@@ -436,6 +583,13 @@ fn build_instance(dir: &Path, options: &SlapdOptions) -> Result<(), ServerError>
 
     let seed_file = dir.join("seed.ldif");
     let seed_file = match &options.seed {
+        Seed::Empty if options.sync_account => {
+            return Err(ServerError::Options {
+                server: SERVER,
+                reason: "the sync account needs a seed with the suffix entry, not Seed::Empty"
+                    .to_owned(),
+            })
+        }
         Seed::Empty => return Ok(()),
         Seed::SuffixOnly => {
             write_file(&seed_file, &config::suffix_ldif())?;
@@ -454,6 +608,17 @@ fn build_instance(dir: &Path, options: &SlapdOptions) -> Result<(), ServerError>
     )?;
     if seed_file.starts_with(dir) {
         std::fs::remove_file(&seed_file).map_err(ServerError::io("remove", &seed_file))?;
+    }
+    if options.sync_account {
+        let account_file = dir.join("sync-account.ldif");
+        let hash = hash_password(SYNC_PASSWORD)?;
+        write_file(&account_file, &config::sync_account_ldif(&hash))?;
+        process::slapadd(
+            &config_dir,
+            process::SlapaddTarget::Suffix(BASE),
+            &account_file,
+        )?;
+        std::fs::remove_file(&account_file).map_err(ServerError::io("remove", &account_file))?;
     }
     Ok(())
 }

@@ -120,12 +120,13 @@ pub(crate) enum StartFailure {
     Failed(ServerError),
 }
 
-/// Starts `slapd -d 0 -F DIR/slapd.d -h "URL LDAPI"` with stderr appended to `DIR/slapd.log`,
+/// Starts `slapd -d 0 -F DIR/slapd.d -h "URL [LDAPS] LDAPI"` with stderr appended to `DIR/slapd.log`,
 /// then waits up to `timeout` until both listeners answer a root DSE search.
 pub(crate) fn start(
     dir: &Path,
     url: &str,
     ldapi_url: &str,
+    ldaps: Option<(&str, &Path)>,
     debug: &str,
     timeout: Duration,
 ) -> Result<Child, StartFailure> {
@@ -144,7 +145,10 @@ pub(crate) fn start(
         .arg("-F")
         .arg(dir.join("slapd.d"))
         .arg("-h")
-        .arg(format!("{url} {ldapi_url}"))
+        .arg(match ldaps {
+            Some((ldaps_url, _)) => format!("{url} {ldaps_url} {ldapi_url}"),
+            None => format!("{url} {ldapi_url}"),
+        })
         .stdout(log_out)
         .stderr(log)
         .spawn()
@@ -173,7 +177,10 @@ pub(crate) fn start(
                 )));
             }
         }
-        if answers(url, None) && answers(ldapi_url, Some("EXTERNAL")) {
+        if answers(url, None)
+            && answers(ldapi_url, Some("EXTERNAL"))
+            && ldaps.is_none_or(|(ldaps_url, ca)| answers_tls(ldaps_url, ca))
+        {
             return Ok(child);
         }
         if Instant::now() >= deadline {
@@ -198,6 +205,17 @@ fn answers(url: &str, mechanism: Option<&str>) -> bool {
     };
     command
         .args(["-H", url, "-b", "", "-s", "base", "-LLL", "1.1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// Whether the ldaps:// listener answers a root DSE search when `ca` is trusted.
+fn answers_tls(url: &str, ca: &Path) -> bool {
+    crate::tls::ldap_client("ldapsearch")
+        .env("LDAPTLS_CACERT", ca)
+        .args(["-x", "-H", url, "-b", "", "-s", "base", "-LLL", "1.1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
