@@ -7,18 +7,18 @@ use idsync_core::{MembershipMode, Sink};
 use idsync_testkit::compliance;
 use idsync_testkit::paths::plugin_library;
 
+use crate::db_servers::{start_mariadb, start_postgres};
+
 #[test]
 fn compliance_memory_sink() {
     let sink = MemorySink::new(MembershipMode::Effective);
     compliance::run(&|| Box::new(sink.reopen()) as Box<dyn Sink>);
 }
 
-#[test]
-fn compliance_sql_plugin_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("app.db");
-    let config = serde_json::json!({
-        "url": format!("sqlite://{}", db.display()),
+/// The sql plugin's configuration for the compliance suite on the database at `url`.
+fn sql_config(url: &str) -> serde_json::Value {
+    serde_json::json!({
+        "url": url,
         "create_tables": true,
         "users": {
             "table": "users", "key": "id",
@@ -30,7 +30,35 @@ fn compliance_sql_plugin_on_sqlite() {
             "columns": { "name": "name", "description": "description" }
         },
         "memberships": { "table": "group_members", "group": "group_id", "member": "user_id" }
-    });
+    })
+}
+
+/// Runs the suite against the sql plugin loaded as a library, on the database at `url`.
+fn run_sql_plugin(url: &str) {
+    let config = sql_config(url);
     let library = plugin_library("sql");
     compliance::run(&|| Box::new(load_sink(&library, "sql", &config).unwrap()) as Box<dyn Sink>);
+}
+
+#[test]
+fn compliance_sql_plugin_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    run_sql_plugin(&format!("sqlite://{}", db.display()));
+}
+
+#[test]
+fn compliance_sql_plugin_on_postgres() {
+    let Some(server) = start_postgres() else {
+        return;
+    };
+    run_sql_plugin(&server.create_database("app").unwrap());
+}
+
+#[test]
+fn compliance_sql_plugin_on_mariadb() {
+    let Some(server) = start_mariadb() else {
+        return;
+    };
+    run_sql_plugin(&server.create_database("app").unwrap());
 }

@@ -166,6 +166,9 @@ pub(super) fn install(backend: MwBackend<'_>, prefix: &str) -> Result<MediaWiki,
             (settings, url, database, client)
         }
     };
+    // No object cache, whatever the installer found (php-apcu, a Recommends of the package,
+    // would make it cache user rows for an hour): the checker must see rows as written.
+    let settings = format!("{settings}$wgMainCacheType = CACHE_NONE;\n");
     std::fs::write(&local_settings, settings).map_err(ServerError::io("write", &local_settings))?;
     Ok(MediaWiki {
         kind,
