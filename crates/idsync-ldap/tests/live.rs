@@ -472,3 +472,28 @@ async fn a_one_slot_channel_still_carries_a_whole_refresh() {
     assert_eq!(count_changed(&events, EntryKind::User), 300);
     assert_eq!(refresh_done(&events), Some(true));
 }
+
+#[tokio::test]
+async fn with_trace_records_the_search_header_and_every_message() {
+    let Some(slapd) = seeded(4) else { return };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("sync.trace");
+    let writer = idsync_ldap::trace::TraceWriter::create(&path).unwrap_or_else(|e| panic!("{e}"));
+    let traced = source(&admin_config(&slapd)).with_trace(writer);
+    let run = Running::start(traced, SourceStart::default(), 64);
+    let (_, result, events) = run.finish().await;
+    result.unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(text.contains("# idsync-mode: refreshOnly"), "{text}");
+    assert!(text.contains("# idsync-cookie: none"), "{text}");
+    let entries = text.matches("# result: 100").count();
+    assert_eq!(
+        entries,
+        count_changed(&events, EntryKind::User) + count_changed(&events, EntryKind::Group)
+    );
+    assert_eq!(text.matches("# result: 101").count(), 1, "one done message");
+    assert!(
+        !text.contains(slapd.admin_password()),
+        "no secret in the trace"
+    );
+}

@@ -42,6 +42,15 @@ pub enum ConnError {
         /// What failed.
         reason: String,
     },
+    /// The server's certificate was refused (not signed by a trusted CA, wrong name, expired):
+    /// a configuration problem (`ca_file`), not retried.
+    #[error("tls with `{url}` failed: {reason} (check `ca_file`, or the server's certificate)")]
+    Certificate {
+        /// The server URL.
+        url: String,
+        /// What rustls said.
+        reason: String,
+    },
     /// The connection broke while waiting for the server.
     #[error("the connection to the server was lost: {0}")]
     Lost(String),
@@ -193,7 +202,16 @@ impl Connection {
         let connect = LdapConnAsync::with_settings(settings, &options.url);
         let (conn, ldap) = match tokio::time::timeout(options.timeout, connect).await {
             Ok(Ok(pair)) => pair,
-            Ok(Err(error)) => return Err(unreachable(error.to_string())),
+            Ok(Err(error)) => {
+                let reason = error.to_string();
+                if reason.contains("certificate") {
+                    return Err(ConnError::Certificate {
+                        url: options.url.clone(),
+                        reason,
+                    });
+                }
+                return Err(unreachable(reason));
+            }
             Err(_) => {
                 return Err(unreachable(format!(
                     "no answer within {:?}",

@@ -34,7 +34,7 @@ use crate::config::LdapSourceConfig;
 use crate::conn::{ConnError, ConnectOptions};
 use crate::flavour::{Flavour, FlavourKind, FlavourProblem, FlavourSettings};
 use crate::protocol::ProtocolError;
-use crate::raw::RawMessage;
+use crate::raw::{RawEntry, RawMessage};
 use crate::trace::{SearchHeader, TraceWriter};
 
 /// Receives every raw message of the sync searches (the trace writer).
@@ -43,6 +43,12 @@ pub trait Recorder: Send {
     fn begin_search(&mut self, header: SearchHeader);
     /// One message, as the server sent it.
     fn record(&mut self, message: &RawMessage) -> io::Result<()>;
+    /// The outcome of re-reading `dn` (389-ds incremental refresh): the entry a normal search
+    /// returned, or `None`.
+    fn record_reread(&mut self, dn: &str, entry: Option<&RawEntry>) -> io::Result<()> {
+        let _ = (dn, entry);
+        Ok(())
+    }
 }
 
 impl<W: io::Write + Send> Recorder for TraceWriter<W> {
@@ -52,6 +58,10 @@ impl<W: io::Write + Send> Recorder for TraceWriter<W> {
 
     fn record(&mut self, message: &RawMessage) -> io::Result<()> {
         self.write(message)
+    }
+
+    fn record_reread(&mut self, dn: &str, entry: Option<&RawEntry>) -> io::Result<()> {
+        self.write_reread(dn, entry)
     }
 }
 
@@ -242,9 +252,10 @@ fn conn_error(error: ConnError) -> SourceError {
             message: error.to_string(),
             cause: Some(Box::new(error)),
         },
-        ConnError::Tls(_) | ConnError::Password(_) | ConnError::Bind { .. } => {
-            SourceError::Config(error.to_string())
-        }
+        ConnError::Tls(_)
+        | ConnError::Certificate { .. }
+        | ConnError::Password(_)
+        | ConnError::Bind { .. } => SourceError::Config(error.to_string()),
         ConnError::Wire(_) => SourceError::Malformed(error.to_string()),
         error => SourceError::Other(error.to_string()),
     }

@@ -59,6 +59,7 @@ pub(super) async fn run(
                 NO_SUCH_OBJECT => None,
                 code => return Err(result_error(code, &done.text)),
             };
+            session.record_reread(&target.dn, entry.as_ref())?;
             protocol.reread_result(target, entry.as_ref(), out);
         }
         session.deliver(None, out).await?;

@@ -144,6 +144,19 @@ impl Session {
         }
     }
 
+    pub(super) fn record_reread(
+        &self,
+        dn: &str,
+        entry: Option<&crate::raw::RawEntry>,
+    ) -> Result<(), SourceError> {
+        if let Some(recorder) = &self.recorder {
+            lock(recorder)
+                .record_reread(dn, entry)
+                .map_err(|error| SourceError::Other(format!("cannot write the trace: {error}")))?;
+        }
+        Ok(())
+    }
+
     fn record(&self, message: &RawMessage) -> Result<(), SourceError> {
         if let Some(recorder) = &self.recorder {
             lock(recorder)
