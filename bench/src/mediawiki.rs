@@ -1,0 +1,251 @@
+//! Issue 4's benchmark: slapd → MediaWiki (`plugin = "mediawiki"`, every directory group
+//! mapped to a wiki group) on SQLite and on MariaDB.
+//!
+//! Targets (2-core reference machine): initial sync ≤ 3 s on SQLite, ≤ 10 s on MariaDB;
+//! persist latency p99 ≤ 10 ms.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use idsync_testkit::mediawiki::{MediaWiki, MwBackend};
+use idsync_testkit::MariaDb;
+
+use crate::directory::Directory;
+use crate::picker::Picker;
+use crate::probe::Probe;
+use crate::process::Runner;
+use crate::scenario::{line, password_file, Target};
+use crate::stats::{load_average, verdict, Samples};
+use crate::Common;
+
+/// Target: persist latency p99, ms.
+const P99_TARGET_MS: f64 = 10.0;
+
+/// MediaWiki's name of user `index` (the first letter upper-cased).
+fn wiki_name(index: usize) -> String {
+    format!("User{index:06}")
+}
+
+/// The backends this benchmark knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    MariaDb,
+}
+
+impl Kind {
+    fn parse(name: &str) -> Result<Self> {
+        match name.trim() {
+            "sqlite" => Ok(Kind::Sqlite),
+            "mariadb" | "mysql" => Ok(Kind::MariaDb),
+            other => bail!("unknown backend `{other}` (sqlite, mariadb)"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "SQLite",
+            Kind::MariaDb => "MariaDB",
+        }
+    }
+
+    /// Target: initial sync, s.
+    fn initial_target(self) -> f64 {
+        match self {
+            Kind::Sqlite => 3.0,
+            Kind::MariaDb => 10.0,
+        }
+    }
+}
+
+/// The medians of one backend.
+struct Figures {
+    kind: Kind,
+    initial: Samples,
+    noop: Samples,
+    p50: f64,
+    p99: f64,
+    restart: Samples,
+    rss: String,
+}
+
+/// Runs the benchmark on every backend and prints its figures.
+pub fn run(common: &Common, backends: &[String]) -> Result<()> {
+    let kinds = backends
+        .iter()
+        .map(|name| Kind::parse(name))
+        .collect::<Result<Vec<_>>>()?;
+    let temp = tempfile::Builder::new().prefix("idsync-bench-mw-").tempdir()?;
+    let work = match &common.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    line(&format!(
+        "idsync MediaWiki benchmark (slapd → MediaWiki 1.39, plugin \"mediawiki\"); load average at start: {}",
+        load_average()
+    ));
+    let directory = Directory::start(common.users, common.max_members)?;
+    line(&format!("directory: {}", directory.describe()));
+    let password = password_file(&work, &directory)?;
+    let runner = Runner {
+        binary: common.idsync.clone(),
+        plugins: common.plugins.clone(),
+        work: work.clone(),
+    };
+    let mut all = Vec::new();
+    for kind in kinds {
+        let server = match kind {
+            Kind::Sqlite => None,
+            Kind::MariaDb => Some(MariaDb::start()?),
+        };
+        let backend = match &server {
+            Some(server) => MwBackend::MariaDb(server),
+            None => MwBackend::Sqlite,
+        };
+        all.push(run_backend(common, &directory, &runner, &work, &password, kind, backend)?);
+    }
+    line("");
+    line("summary (medians)            initial    target    no-op     persist p50/p99 (≤ 10 ms)   restart   peak RSS");
+    for figures in &all {
+        line(&format!(
+            "{:<28} {:>6.2} s  ≤ {:>2.0} s {:<6} {:>6.2} s  {:>6.2} / {:>6.2} ms {:<6}   {:>6.2} s  {}",
+            figures.kind.name(),
+            figures.initial.median(),
+            figures.kind.initial_target(),
+            verdict(figures.initial.median(), figures.kind.initial_target()),
+            figures.noop.median(),
+            figures.p50,
+            figures.p99,
+            verdict(figures.p99, P99_TARGET_MS),
+            figures.restart.median(),
+            figures.rss
+        ));
+    }
+    line(&format!("load average at end: {}", load_average()));
+    Ok(())
+}
+
+/// Initial syncs on fresh wikis, then the no-op re-sync, persist latency and restart on the
+/// last one.
+fn run_backend(
+    common: &Common,
+    directory: &Directory,
+    runner: &Runner,
+    work: &Path,
+    password: &Path,
+    kind: Kind,
+    backend: MwBackend<'_>,
+) -> Result<Figures> {
+    let label = kind.name().to_lowercase();
+    let mut initial = Samples::new();
+    let mut initial_rss = Samples::new();
+    let mut last = None;
+    for run in 1..=common.runs.max(1) {
+        // The previous wiki goes before the next is installed.
+        drop(last.take());
+        let wiki = MediaWiki::install(backend, None)?;
+        let config = write_config(work, &format!("mw-{label}-{run}"), directory, password, &wiki)?;
+        let timed = runner.once(&config, &format!("mw-{label}-{run}-initial"))?;
+        let counts = check_counts(&wiki, directory)?;
+        line(&format!(
+            "{} initial sync --once run {run}: {:.2} s, peak RSS {:.0} MB; {counts}",
+            kind.name(),
+            timed.wall.as_secs_f64(),
+            timed.rss_mb
+        ));
+        initial.push_secs(timed.wall);
+        initial_rss.push(timed.rss_mb);
+        last = Some((wiki, config));
+    }
+    let Some((wiki, config)) = last else {
+        bail!("no run");
+    };
+
+    let mut noop = Samples::new();
+    for run in 1..=common.runs.max(1) {
+        let timed = runner.once(&config, &format!("mw-{label}-noop-{run}"))?;
+        noop.push_secs(timed.wall);
+    }
+    line(&format!(
+        "{} no-op re-sync --once (stored cookie): runs {} s",
+        kind.name(),
+        noop.list(2)
+    ));
+
+    let mut target = Target {
+        runner,
+        config,
+        stored_name: wiki_name,
+        probe: Probe::connect(
+            wiki.url(),
+            &format!("SELECT user_real_name FROM {} WHERE user_name = ", wiki.table("user")),
+        )?,
+    };
+    let mut picker = Picker::new(4533, common.users);
+    let latency = target.persist_latency(directory, common.modifies, common.poll(), &mut picker, &format!("mw-{label}"))?;
+    line(&format!(
+        "{} persist latency (n={}): p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}; modify round trip p50 {:.2} ms",
+        kind.name(),
+        latency.persist_ms.len(),
+        latency.persist_ms.percentile(50.0),
+        latency.persist_ms.percentile(90.0),
+        latency.persist_ms.percentile(99.0),
+        latency.persist_ms.max(),
+        latency.modify_ms.percentile(50.0),
+    ));
+
+    let mut restart = Samples::new();
+    for run in 1..=common.runs.max(1) {
+        let (wall, _) = target.restart(directory, common.restart_changes, &mut picker, &format!("mw-{label}-restart-{run}"))?;
+        restart.push_secs(wall);
+    }
+    line(&format!(
+        "{} restart --once with the cookie after {} changes: runs {} s",
+        kind.name(),
+        common.restart_changes,
+        restart.list(2)
+    ));
+    let rss = format!(
+        "{:.0} MB initial, {} following",
+        initial_rss.max(),
+        latency
+            .follow_rss_mb
+            .map_or_else(|| "unknown".to_owned(), |mb| format!("{mb:.0} MB"))
+    );
+    Ok(Figures {
+        kind,
+        initial,
+        noop,
+        p50: latency.persist_ms.percentile(50.0),
+        p99: latency.persist_ms.percentile(99.0),
+        restart,
+        rss,
+    })
+}
+
+/// Writes `work/NAME.toml` for `wiki`.
+fn write_config(work: &Path, name: &str, directory: &Directory, password: &Path, wiki: &MediaWiki) -> Result<PathBuf> {
+    let path = work.join(format!("{name}.toml"));
+    let text = format!(
+        "{}\n[sink]\nplugin = \"mediawiki\"\nurl = \"{}\"\nmap_other_groups = true\n",
+        directory.source_toml(password),
+        wiki.url()
+    );
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Counts wiki users and group memberships; fails when users are missing.
+fn check_counts(wiki: &MediaWiki, directory: &Directory) -> Result<String> {
+    let mut probe = Probe::connect(wiki.url(), "SELECT 1 WHERE 1 = ")?;
+    let users = probe.count(&format!("SELECT COUNT(*) FROM {}", wiki.table("user")))?;
+    let memberships = probe.count(&format!("SELECT COUNT(*) FROM {}", wiki.table("user_groups")))?;
+    let want = i64::try_from(directory.shape.users)?;
+    if users < want {
+        bail!("only {users} wiki users (want at least {want})");
+    }
+    Ok(format!("wiki users {users}, user_groups rows {memberships}"))
+}
