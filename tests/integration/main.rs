@@ -15,3 +15,4 @@ mod e2e;
 mod ldap_servers;
 mod mw_kit;
 mod support;
+mod trace_replay;

@@ -53,6 +53,20 @@ pub enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Record the raw protocol messages of the source's sync search (no sink) as an LDIF trace
+    /// in idiotrace's format: a full refresh, then changes until SIGINT/SIGTERM. Replay it with
+    /// `[source] type = "replay"`.
+    Trace {
+        /// The configuration file (its `[source]` is a live LDAP source).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The trace file to write (replaced if it exists).
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Stop after the refresh.
+        #[arg(long)]
+        once: bool,
+    },
     /// List the sink plugins that can be found, with their versions.
     Plugins,
 }

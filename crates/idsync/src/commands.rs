@@ -1,4 +1,4 @@
-//! The subcommands: `sync`, `check`, `plugins`.
+//! The subcommands: `sync`, `check`, `trace` (in [`crate::trace`]), `plugins`.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -38,6 +38,11 @@ pub async fn run(command: Command) -> ExitCode {
             sync(&config, options).await
         }
         Command::Check { config } => check(&config).await,
+        Command::Trace {
+            config,
+            output,
+            once,
+        } => crate::trace::trace(&config, &output, once).await,
         Command::Plugins => plugins(),
     };
     ExitCode::from(code)

@@ -10,6 +10,7 @@ pub mod run;
 pub mod signals;
 pub mod sinks;
 pub mod sources;
+pub mod trace;
 
 /// An error and all its causes on one line: `outer: inner: innermost`.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

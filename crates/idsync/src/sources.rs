@@ -5,7 +5,7 @@ use idsync_core::Source;
 use crate::config::{ConfigProblem, SourceSection};
 
 /// The source types this runner knows.
-pub const SOURCE_TYPES: &[&str] = &["dummy", "ldap", "rfc2307", "freeipa"];
+pub const SOURCE_TYPES: &[&str] = &["dummy", "ldap", "rfc2307", "freeipa", "replay"];
 
 /// Validates the `[source]` table and builds the source (no I/O yet).
 pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProblem>> {
@@ -27,6 +27,7 @@ pub fn build(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProbl
                 .map_err(|error| vec![ConfigProblem::new("source", error.to_string())])
         }
         "ldap" | "rfc2307" | "freeipa" => build_ldap(section),
+        "replay" => build_replay(section),
         other => Err(vec![ConfigProblem::new(
             "source.type",
             format!(
@@ -48,6 +49,21 @@ fn build_ldap(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProb
             })?;
     let config = parse::<idsync_ldap::LdapSourceConfig>(&section.settings)?;
     idsync_ldap::live::LdapSource::new(kind, &config)
+        .map(|source| Box::new(source) as Box<dyn Source>)
+        .map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|problem| {
+                    ConfigProblem::new(format!("source.{}", problem.key), problem.message)
+                })
+                .collect()
+        })
+}
+
+/// The `replay` source: a recorded trace through the same protocol machine and flavours.
+fn build_replay(section: &SourceSection) -> Result<Box<dyn Source>, Vec<ConfigProblem>> {
+    let config = parse::<idsync_ldap::ReplaySourceConfig>(&section.settings)?;
+    idsync_ldap::replay::ReplaySource::new(&config)
         .map(|source| Box::new(source) as Box<dyn Source>)
         .map_err(|problems| {
             problems
