@@ -5,7 +5,7 @@
 //! [source]
 //! type = "freeipa"                     # or "ldap", "rfc2307"
 //! url = "ldaps://ipa.example.org"      # ldap://, ldaps://, ldapi://%2Frun%2Fslapd%2Fldapi
-//! domain = "example.org"               # freeipa: base = dc=example,dc=org (or set `base`)
+//! domain = "example.org"               # base = dc=example,dc=org (or set `base`)
 //! bind_dn = "uid=idsync,cn=sysaccounts,cn=etc,dc=example,dc=org"
 //! password_file = "/etc/idsync/ldap.pw" # or `password`, or `password_env`
 //! ca_file = "/etc/ipa/ca.crt"
@@ -70,7 +70,7 @@ pub struct LdapSourceConfig {
     /// Base DN of the view (users and groups are searched below it).
     #[serde(default)]
     pub base: Option<String>,
-    /// `freeipa` only: the IPA domain; the base becomes `dc=…` of its labels.
+    /// A DNS domain; when `base` is not given, the base becomes `dc=…` of its labels.
     #[serde(default)]
     pub domain: Option<String>,
     /// DN to bind as (simple bind). Absent with `sasl_mechanism` unset: anonymous.
@@ -114,8 +114,9 @@ pub struct LdapSourceConfig {
     /// Where and what the groups are.
     #[serde(default)]
     pub groups: EntrySearch,
-    /// Canonical attribute name (or `name`, `enabled`, `member`) → directory attribute,
-    /// overriding the flavour's mapping.
+    /// Canonical attribute name, or one of `user_name` (alias `name`), `group_name`,
+    /// `member`, `member_uid`, `enabled`, `id` → directory attribute(s), overriding the
+    /// flavour's mapping.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
     /// `freeipa`: also sync FreeIPA's internal groups (`admins`, `ipausers`, `editors`,
@@ -144,11 +145,11 @@ pub struct ReplaySourceConfig {
     /// The same overrides as for a live source.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
-    /// Base DN of the traced view (default: derived from the DNs in the trace is not done;
-    /// give it when the flavour's defaults need it).
+    /// Base DN of the traced view (not derived from the trace: give it, or `domain`, as
+    /// for the traced source).
     #[serde(default)]
     pub base: Option<String>,
-    /// `freeipa`: the IPA domain.
+    /// A DNS domain standing for the base (`example.org` → `dc=example,dc=org`).
     #[serde(default)]
     pub domain: Option<String>,
     /// `freeipa`: also sync FreeIPA's internal groups.
