@@ -516,3 +516,43 @@ async fn a_missing_or_broken_trace_fails_the_run() {
         "{error}"
     );
 }
+
+#[test]
+fn a_trace_recorded_from_slapd_replays() {
+    // Recorded with `idsync trace` from the test kit's slapd (see
+    // tests/integration/trace_replay.rs): a refreshAndPersist refresh, then dave added and
+    // added to staff.
+    let trace = std::fs::read(traces_dir().join("slapd-refresh-persist.ldif")).unwrap();
+    let events = replay(FlavourKind::Ldap, &trace, false).unwrap();
+    let shape: Vec<String> = shape(&events)
+        .into_iter()
+        .map(|line| {
+            if line.starts_with("cookie") {
+                "cookie".into()
+            } else {
+                line
+            }
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "changed alice",
+            "changed bob",
+            "changed zoe",
+            "changed staff",
+            "changed all",
+            "cookie",
+            "done sweep=true",
+            "changed dave",
+            "cookie",
+            "changed staff",
+            "cookie",
+        ]
+    );
+    assert_eq!(
+        changed(&events, "zoe")[0].attr("displayName"),
+        Some("Zoë Zéro")
+    );
+    assert_eq!(changed(&events, "staff")[1].members.len(), 3);
+}
