@@ -512,14 +512,20 @@ fn rereads_are_marked_and_read_back() {
     let mut writer = TraceWriter::new(Vec::new());
     writer.write(&messages[1]).unwrap();
     writer.write_reread(&entry.dn, Some(&entry)).unwrap();
-    writer.write_reread("uid=gone,dc=example,dc=org", None).unwrap();
+    writer
+        .write_reread("uid=gone,dc=example,dc=org", None)
+        .unwrap();
     assert_eq!(writer.messages_written(), 3);
     let written = writer.into_inner().unwrap();
     let read = read_all(&written).unwrap();
     let rereads: Vec<_> = read.iter().map(|traced| traced.reread.clone()).collect();
     assert_eq!(
         rereads,
-        vec![None, Some(entry.dn.clone()), Some("uid=gone,dc=example,dc=org".into())]
+        vec![
+            None,
+            Some(entry.dn.clone()),
+            Some("uid=gone,dc=example,dc=org".into())
+        ]
     );
     assert_eq!(read[1].message, sorted(messages[0].clone()));
     assert!(matches!(&read[2].message, RawMessage::Done(_)));

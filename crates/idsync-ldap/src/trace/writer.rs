@@ -67,16 +67,22 @@ impl<W: Write> TraceWriter<W> {
         match entry {
             Some(entry) => {
                 rendered.extend_from_slice(
-                    format!("# result: {}\n#\n", result_tag(crate::raw::op::SEARCH_RESULT_ENTRY))
-                        .as_bytes(),
+                    format!(
+                        "# result: {}\n#\n",
+                        result_tag(crate::raw::op::SEARCH_RESULT_ENTRY)
+                    )
+                    .as_bytes(),
                 );
                 push_comment(&mut rendered, REREAD_COMMENT, dn);
                 render_entry(&mut rendered, entry);
             }
             None => {
                 rendered.extend_from_slice(
-                    format!("# result: {}\n#\n", result_tag(crate::raw::op::SEARCH_RESULT_DONE))
-                        .as_bytes(),
+                    format!(
+                        "# result: {}\n#\n",
+                        result_tag(crate::raw::op::SEARCH_RESULT_DONE)
+                    )
+                    .as_bytes(),
                 );
                 push_comment(&mut rendered, REREAD_COMMENT, dn);
             }
