@@ -154,6 +154,25 @@ impl DatabaseUrl {
         })
     }
 
+    /// Parses `raw` and inserts the password of a sink's `password_file` (which wins) or
+    /// `password_env` key, when one is given.
+    pub fn parse_with_password(
+        raw: &str,
+        password_file: Option<&Path>,
+        password_env: Option<&str>,
+    ) -> Result<Self, SqlError> {
+        let url = Self::parse(raw)?;
+        let source = match (password_file, password_env) {
+            (Some(path), _) => Some(PasswordSource::File(path.to_path_buf())),
+            (None, Some(name)) => Some(PasswordSource::Env(name.to_owned())),
+            (None, None) => None,
+        };
+        match source {
+            Some(source) => url.with_password(&source.read()?),
+            None => Ok(url),
+        }
+    }
+
     /// The same URL with this password (percent-encoded into the URL).
     pub fn with_password(mut self, password: &Secret) -> Result<Self, SqlError> {
         match &mut self.target {

@@ -10,9 +10,12 @@
 //! * [`bookkeeping`]: the `idsync_*` tables (id mappings, cookie, quarantine), their
 //!   migrations and an in-memory mapping index with transactional undo;
 //! * [`introspect`]: the columns of an application table, for schema verification;
-//! * [`error`]: [`SqlError`] and its mapping onto `idsync_core::SinkErrorKind`.
+//! * [`error`]: [`SqlError`] and its mapping onto `idsync_core::SinkErrorKind`;
+//! * [`apply`]: what every sink's `apply` shares: [`Abort`] (dry run or failure) and
+//!   [`diff_sorted`] (the merge-diff of sorted member keys).
 
 pub mod any_connection;
+pub mod apply;
 pub mod batching;
 pub mod bookkeeping;
 pub mod connection;
@@ -25,6 +28,7 @@ pub mod mapping_index;
 pub mod migrations;
 pub mod statement;
 
+pub use apply::{diff_sorted, Abort};
 pub use batching::{
     in_chunk_size, in_list_statements, in_statements, rows_per_statement, MultiInsert,
 };

@@ -65,6 +65,16 @@ impl MappingIndex {
             .filter(|mapping| mapping.state == MappingState::Live)
     }
 
+    /// The ids and kinds of every live mapping, sorted (what a sink's `load_state` reports).
+    pub fn live_ids(&self) -> Vec<(EntryId, EntryKind)> {
+        let mut ids: Vec<(EntryId, EntryKind)> = self
+            .live()
+            .map(|mapping| (mapping.id, mapping.kind))
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Sets a mapping (journaled); returns the previous one.
     pub fn set(&mut self, mapping: Mapping) -> Option<Mapping> {
         self.put(mapping)

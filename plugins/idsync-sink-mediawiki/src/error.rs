@@ -1,6 +1,6 @@
 //! Errors of the MediaWiki sink and their conversion into [`SinkError`].
 
-use idsync_core::{ApplyReport, SinkError, SinkErrorKind};
+use idsync_core::{SinkError, SinkErrorKind};
 use idsync_sql::SqlError;
 
 use crate::config::ConfigErrors;
@@ -39,26 +39,5 @@ impl MediaWikiError {
 impl From<MediaWikiError> for SinkError {
     fn from(error: MediaWikiError) -> Self {
         SinkError::from_error(error.kind(), &error)
-    }
-}
-
-/// Why a transaction ended without committing.
-#[derive(Debug)]
-pub(crate) enum Abort {
-    /// A dry run finished: roll back, but report what would have happened.
-    DryRun(Box<ApplyReport>),
-    /// Something failed.
-    Failed(SqlError),
-}
-
-impl From<SqlError> for Abort {
-    fn from(error: SqlError) -> Self {
-        Abort::Failed(error)
-    }
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Abort::Failed(SqlError::from(error))
     }
 }

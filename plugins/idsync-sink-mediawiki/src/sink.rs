@@ -8,14 +8,14 @@ use idsync_core::{
 };
 use idsync_sql::bookkeeping::ENTRIES_TABLE;
 use idsync_sql::{
-    run_migrations, Backend, Bookkeeping, ConnectOptions, Database, DatabaseUrl, MappingIndex,
-    PasswordSource, ReadAs, SqlBuilder, SqlError, TableName, Value,
+    run_migrations, Abort, Backend, Bookkeeping, ConnectOptions, Database, DatabaseUrl,
+    MappingIndex, ReadAs, SqlBuilder, SqlError, TableName, Value,
 };
 use tracing::debug;
 
 use crate::config::MediaWikiConfig;
 use crate::context::{Applier, BlockerIds};
-use crate::error::{Abort, MediaWikiError};
+use crate::error::MediaWikiError;
 use crate::groups::{mark_groups_of_newly_live, set_members, sync_wiki_groups, upsert_groups};
 use crate::names::NameRules;
 use crate::removal::remove;
@@ -75,16 +75,11 @@ impl MediaWikiSink {
     }
 
     fn url(&self) -> Result<DatabaseUrl, SqlError> {
-        let url = DatabaseUrl::parse(&self.config.url)?;
-        let source = match (&self.config.password_file, &self.config.password_env) {
-            (Some(path), _) => Some(PasswordSource::File(path.clone())),
-            (None, Some(name)) => Some(PasswordSource::Env(name.clone())),
-            (None, None) => None,
-        };
-        match source {
-            Some(source) => url.with_password(&source.read()?),
-            None => Ok(url),
-        }
+        DatabaseUrl::parse_with_password(
+            &self.config.url,
+            self.config.password_file.as_deref(),
+            self.config.password_env.as_deref(),
+        )
     }
 
     /// Connects; on PostgreSQL the session's `search_path` starts with the wiki's schema, as
@@ -157,12 +152,7 @@ impl MediaWikiSink {
         let prepared = self.prepared()?;
         let mut session = prepared.db.session();
         let cookie = prepared.books.load_cookie(&mut session)?;
-        let mut synced: Vec<(EntryId, EntryKind)> = prepared
-            .index
-            .live()
-            .map(|mapping| (mapping.id, mapping.kind))
-            .collect();
-        synced.sort();
+        let synced = prepared.index.live_ids();
         Ok(StoredState { cookie, synced })
     }
 

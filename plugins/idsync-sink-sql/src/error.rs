@@ -1,6 +1,6 @@
 //! Errors of the SQL sink and their conversion into [`SinkError`].
 
-use idsync_core::{ApplyReport, SinkError, SinkErrorKind};
+use idsync_core::{SinkError, SinkErrorKind};
 use idsync_sql::SqlError;
 
 use crate::config::ConfigErrors;
@@ -34,26 +34,5 @@ impl SqlSinkError {
 impl From<SqlSinkError> for SinkError {
     fn from(error: SqlSinkError) -> Self {
         SinkError::from_error(error.kind(), &error)
-    }
-}
-
-/// Why a transaction ended without committing.
-#[derive(Debug)]
-pub(crate) enum Abort {
-    /// A dry run finished: roll back, but report what would have happened.
-    DryRun(Box<ApplyReport>),
-    /// Something failed.
-    Failed(SqlError),
-}
-
-impl From<SqlError> for Abort {
-    fn from(error: SqlError) -> Self {
-        Abort::Failed(error)
-    }
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Abort::Failed(SqlError::from(error))
     }
 }

@@ -4,7 +4,9 @@
 use foldhash::{HashMap, HashMapExt};
 
 use idsync_core::{EntryKind, GroupMembers, PlannedChange};
-use idsync_sql::{in_list_statements, MultiInsert, ReadAs, SqlBuilder, SqlError, Value};
+use idsync_sql::{
+    diff_sorted, in_list_statements, MultiInsert, ReadAs, SqlBuilder, SqlError, Value,
+};
 
 use crate::context::{Applier, LOOKUP_CHUNK};
 
@@ -145,50 +147,4 @@ pub fn apply_memberships(ap: &mut Applier<'_, '_>, sets: &[GroupMembers]) -> Res
         }
     }
     Ok(())
-}
-
-/// Compares two sorted, duplicate-free key lists: (in `wanted` only, in `existing` only).
-fn diff_sorted(wanted: &[i64], existing: &[i64]) -> (Vec<i64>, Vec<i64>) {
-    let (mut added, mut extra) = (Vec::new(), Vec::new());
-    let (mut w, mut e) = (wanted.iter().peekable(), existing.iter().peekable());
-    loop {
-        match (w.peek(), e.peek()) {
-            (Some(a), Some(b)) if a == b => {
-                w.next();
-                e.next();
-            }
-            (Some(a), Some(b)) if a < b => {
-                added.push(**a);
-                w.next();
-            }
-            (Some(_), Some(b)) => {
-                extra.push(**b);
-                e.next();
-            }
-            (Some(a), None) => {
-                added.push(**a);
-                w.next();
-            }
-            (None, Some(b)) => {
-                extra.push(**b);
-                e.next();
-            }
-            (None, None) => return (added, extra),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::diff_sorted;
-
-    #[test]
-    fn sorted_lists_diff_both_ways() {
-        assert_eq!(
-            diff_sorted(&[1, 3, 5, 7], &[2, 3, 7, 9]),
-            (vec![1, 5], vec![2, 9])
-        );
-        assert_eq!(diff_sorted(&[], &[4]), (vec![], vec![4]));
-        assert_eq!(diff_sorted(&[4], &[]), (vec![4], vec![]));
-    }
 }

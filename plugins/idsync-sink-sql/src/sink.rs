@@ -8,14 +8,14 @@ use idsync_core::{
 };
 use idsync_sql::bookkeeping::ENTRIES_TABLE;
 use idsync_sql::{
-    run_migrations, Bookkeeping, ConnectOptions, Database, DatabaseUrl, MappingIndex,
-    PasswordSource, SqlError, TableName,
+    run_migrations, Abort, Bookkeeping, ConnectOptions, Database, DatabaseUrl, MappingIndex,
+    SqlError, TableName,
 };
 use tracing::{debug, info};
 
 use crate::config::SqlSinkConfig;
 use crate::context::Applier;
-use crate::error::{Abort, SqlSinkError};
+use crate::error::SqlSinkError;
 use crate::members::apply_memberships;
 use crate::removal::remove;
 use crate::schema::{create_missing_tables, resolve, Findings, SchemaPlan};
@@ -67,16 +67,11 @@ impl SqlSink {
 
     /// The database URL with the password from `password_file` / `password_env` inserted.
     fn url(&self) -> Result<DatabaseUrl, SqlError> {
-        let url = DatabaseUrl::parse(&self.config.url)?;
-        let source = match (&self.config.password_file, &self.config.password_env) {
-            (Some(path), _) => Some(PasswordSource::File(path.clone())),
-            (None, Some(name)) => Some(PasswordSource::Env(name.clone())),
-            (None, None) => None,
-        };
-        match source {
-            Some(source) => url.with_password(&source.read()?),
-            None => Ok(url),
-        }
+        DatabaseUrl::parse_with_password(
+            &self.config.url,
+            self.config.password_file.as_deref(),
+            self.config.password_env.as_deref(),
+        )
     }
 
     fn connect(&self) -> Result<Database, SqlError> {
@@ -139,12 +134,7 @@ impl SqlSink {
         let cookie = prepared.books.load_cookie(&mut session)?;
         let mappings = prepared.books.load_mappings(&mut session)?;
         prepared.index = MappingIndex::from_mappings(mappings);
-        let mut synced: Vec<(EntryId, EntryKind)> = prepared
-            .index
-            .live()
-            .map(|mapping| (mapping.id, mapping.kind))
-            .collect();
-        synced.sort();
+        let synced = prepared.index.live_ids();
         Ok(StoredState { cookie, synced })
     }
 
