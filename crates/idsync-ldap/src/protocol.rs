@@ -533,8 +533,10 @@ impl SyncProtocol {
             MapOutcome::Entry(mapped) => out.push(Event::Changed(mapped)),
             MapOutcome::OutOfView => push_deleted(out, id),
             MapOutcome::Invalid(reason) => {
-                warn!(dn = %entry.dn, id = %id, %reason, "entry cannot be mapped; treated as out of view");
-                push_deleted(out, id);
+                // Never treat an error as absence: the sink keeps what it has for this entry
+                // (present, so a refresh does not sweep it; ignored in persist).
+                warn!(dn = %entry.dn, id = %id, %reason, "entry cannot be mapped; the synced copy is kept as it was");
+                push_present(out, vec![id]);
             }
         }
     }

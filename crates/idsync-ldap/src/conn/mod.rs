@@ -15,7 +15,12 @@
 //!   channel is full), nobody reads the socket: ldap3's unbounded per-search channel cannot
 //!   grow by more than what one poll of the driver decodes, and TCP flow control holds the
 //!   server back.
+//!
+//! TCP connections are opened here (not by ldap3) so that TCP keepalive can be switched on: a
+//! persistent search is silent for hours, and a peer that vanished without a FIN (a NAT or a
+//! firewall dropping the flow, a server host powered off) would otherwise never be noticed.
 
+mod keepalive;
 mod rootdse;
 pub mod settings;
 pub mod tls;
@@ -199,6 +204,12 @@ impl Connection {
             url: options.url.clone(),
             reason,
         };
+        if options.transport != Transport::Ldapi {
+            let stream = keepalive::connect(&options.url, options.transport, options.timeout)
+                .await
+                .map_err(unreachable)?;
+            settings = settings.set_std_stream(ldap3::StdStream::Tcp(stream));
+        }
         let connect = LdapConnAsync::with_settings(settings, &options.url);
         let (conn, ldap) = match tokio::time::timeout(options.timeout, connect).await {
             Ok(Ok(pair)) => pair,

@@ -107,7 +107,7 @@ pub(crate) fn split_attribute(line: &[u8]) -> Result<(String, Vec<u8>), String> 
 }
 
 /// An LDIF attribute description: letters, digits, `-`, `.` and `;` (options), not empty.
-fn is_attribute_name(name: &str) -> bool {
+pub(crate) fn is_attribute_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()

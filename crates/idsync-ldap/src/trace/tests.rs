@@ -530,3 +530,57 @@ fn rereads_are_marked_and_read_back() {
     assert_eq!(read[1].message, sorted(messages[0].clone()));
     assert!(matches!(&read[2].message, RawMessage::Done(_)));
 }
+
+/// Found by the `protocol` and `ldap_wire` fuzz targets: names and OIDs from a server were
+/// written unquoted, so an attribute named `x\n# result: 101` or a control OID with a space
+/// wrote a trace that reads back as other messages (or not at all). The writer refuses them.
+#[test]
+fn names_a_trace_cannot_hold_are_refused() {
+    let entry_with = |name: &str| {
+        RawMessage::Entry(RawEntry {
+            dn: "uid=x,dc=example,dc=org".into(),
+            attributes: vec![attribute(name, &["top"])],
+            controls: Vec::new(),
+        })
+    };
+    let refused = vec![
+        entry_with(""),
+        entry_with("a\n# result: 101"),
+        entry_with("a b"),
+        entry_with("Control"),
+        RawMessage::Intermediate(RawIntermediate {
+            name: Some("1.3.6.1.\u{1}\t\0.1.9.1.4".into()),
+            value: Some(vec![1]),
+            controls: Vec::new(),
+        }),
+        RawMessage::Done(RawDone {
+            result_code: 0,
+            matched_dn: String::new(),
+            message: String::new(),
+            controls: vec![control("1.2.3\n# result: 100", b"")],
+        }),
+        RawMessage::Done(RawDone {
+            result_code: 0,
+            matched_dn: String::new(),
+            message: String::new(),
+            controls: vec![control("", b"x")],
+        }),
+    ];
+    let mut writer = TraceWriter::new(Vec::new());
+    for message in &refused {
+        let error = writer.write(message).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData, "{message:?}");
+    }
+    let RawMessage::Entry(entry) = entry_with("a:b") else {
+        unreachable!()
+    };
+    assert!(writer.write_reread(&entry.dn, Some(&entry)).is_err());
+    assert_eq!(writer.messages_written(), 0);
+    // What follows is written as usual.
+    let fine = entry_with("uid;lang-de");
+    writer.write(&fine).unwrap();
+    let written = writer.into_inner().unwrap();
+    let read = read_all(&written).unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].message, fine);
+}

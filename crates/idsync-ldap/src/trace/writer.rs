@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::raw::{RawControl, RawDone, RawEntry, RawIntermediate, RawMessage};
 
 use super::header::SearchHeader;
-use super::ldif::{encode_base64, push_attribute, push_comment};
+use super::ldif::{encode_base64, is_attribute_name, push_attribute, push_comment};
 use super::{
     result_tag, CODE_COMMENT, CONTROL_ATTRIBUTE, MATCHED_COMMENT, MESSAGE_COMMENT, REREAD_COMMENT,
 };
@@ -48,7 +48,14 @@ impl<W: Write> TraceWriter<W> {
     }
 
     /// Writes one message and flushes.
+    ///
+    /// A message the trace format cannot hold faithfully is refused with
+    /// [`io::ErrorKind::InvalidData`] and nothing is written: an attribute
+    /// name that is not an LDAP attribute description (or is `control`), a control OID (or
+    /// responseName) with whitespace in it, an empty control OID. A server that sends such
+    /// names would otherwise write lines the reader takes for other messages.
     pub fn write(&mut self, message: &RawMessage) -> io::Result<()> {
+        check_writable(message)?;
         let header = self.pending_header.take();
         let rendered = render(message, header.as_ref());
         self.out.write_all(&rendered)?;
@@ -62,7 +69,11 @@ impl<W: Write> TraceWriter<W> {
     /// returned, or `None` when it found nothing. Written as an entry message (or, for nothing,
     /// a done message) marked by a `# idsync-reread: <dn>` comment, so that a replay re-reads
     /// from the trace.
+    /// Refused like [`write`](Self::write) when the entry cannot be recorded faithfully.
     pub fn write_reread(&mut self, dn: &str, entry: Option<&RawEntry>) -> io::Result<()> {
+        if let Some(problem) = entry.and_then(unwritable_entry) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, problem));
+        }
         let mut rendered = Vec::new();
         match entry {
             Some(entry) => {
@@ -103,6 +114,67 @@ impl<W: Write> TraceWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Why `message` cannot be written to a trace without changing its meaning, if it cannot.
+///
+/// Attribute names are written unquoted (`name: value`), control OIDs as the first word of a
+/// `control:` line; a name or OID from a hostile server could otherwise end the line, start a
+/// new message, or be read back as something else.
+pub(crate) fn unwritable(message: &RawMessage) -> Option<String> {
+    match message {
+        RawMessage::Entry(entry) => unwritable_entry(entry),
+        RawMessage::Intermediate(intermediate) => intermediate
+            .name
+            .as_deref()
+            .filter(|name| name.contains(char::is_whitespace))
+            .map(|name| {
+                format!(
+                    "intermediate response name `{}` holds whitespace",
+                    name.escape_debug()
+                )
+            })
+            .or_else(|| unwritable_controls(&intermediate.controls)),
+        RawMessage::Done(done) => unwritable_controls(&done.controls),
+        RawMessage::Reference(_) => None,
+    }
+}
+
+fn check_writable(message: &RawMessage) -> io::Result<()> {
+    match unwritable(message) {
+        Some(problem) => Err(io::Error::new(io::ErrorKind::InvalidData, problem)),
+        None => Ok(()),
+    }
+}
+
+fn unwritable_entry(entry: &RawEntry) -> Option<String> {
+    entry
+        .attributes
+        .iter()
+        .find(|attribute| {
+            !is_attribute_name(&attribute.name)
+                || attribute.name.eq_ignore_ascii_case(CONTROL_ATTRIBUTE)
+        })
+        .map(|attribute| {
+            format!(
+                "entry `{}` has an attribute named `{}`, which a trace cannot hold",
+                entry.dn.escape_debug(),
+                attribute.name.escape_debug()
+            )
+        })
+        .or_else(|| unwritable_controls(&entry.controls))
+}
+
+fn unwritable_controls(controls: &[RawControl]) -> Option<String> {
+    controls
+        .iter()
+        .find(|control| control.oid.is_empty() || control.oid.contains(char::is_whitespace))
+        .map(|control| {
+            format!(
+                "control OID `{}` is empty or holds whitespace",
+                control.oid.escape_debug()
+            )
+        })
 }
 
 /// One message as trace text: `# result:` and `# control:` lines, `#`, the search header (if
