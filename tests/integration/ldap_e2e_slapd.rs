@@ -282,7 +282,7 @@ fn change_everything_ldap(slapd: &Slapd, round: &str) {
         .add_ldif(&person(&format!("new{round}"), "New One"))
         .unwrap();
     modify(
-        &slapd,
+        slapd,
         &user("alice"),
         &format!("replace: displayName\ndisplayName: Alice {round}"),
     );

@@ -642,12 +642,10 @@ impl View {
                         Some((user, false)) => {
                             state.members.insert((group_id.clone(), user.clone()));
                         }
-                        Some((nested, true)) => {
-                            if seen.insert(nested.clone()) {
-                                stack.push(nested.clone());
-                            }
+                        Some((nested, true)) if seen.insert(nested.clone()) => {
+                            stack.push(nested.clone());
                         }
-                        None => {}
+                        Some(_) | None => {}
                     }
                 }
                 for name in names {
