@@ -3,6 +3,13 @@
 //!
 //! References are resolved to ids as soon as their target is known; a reference to an entry not
 //! seen yet waits in `unresolved` and is fixed up when the entry arrives, whatever the order.
+//!
+//! A member can change under a group that does not: it leaves the view (deleted, or moved out
+//! of the base) and may come back with the same id, or a user is renamed while a `memberUid`
+//! group still names the old name. Both are handled without keeping every reference string:
+//! a departed member waits in its groups under its id ([`RefKey::Departed`]) and rejoins them
+//! when the same entry returns; a renamed user leaves the groups that name their members only
+//! by name, which then wait for the old name.
 
 use std::collections::BTreeSet;
 
@@ -16,6 +23,9 @@ enum RefKey {
     Dn(String),
     Name(String),
     Id(EntryId),
+    /// A member that left the view while its group did not change: it rejoins the group when
+    /// the same entry (same id) comes back. Not counted as an unresolved reference.
+    Departed(EntryId),
 }
 
 impl RefKey {
@@ -34,6 +44,9 @@ struct GroupLinks {
     direct: Vec<EntryId>,
     /// References whose target is not known yet.
     unresolved: Vec<RefKey>,
+    /// Every reference of the group is a name (`memberUid`): a renamed member no longer
+    /// matches it.
+    names_only: bool,
 }
 
 #[derive(Debug)]
@@ -78,6 +91,10 @@ impl MemberIndex {
         let is_new = previous.is_none();
         if let Some(old) = &previous {
             self.unlink_keys(id, old);
+            let old_name = old.name.to_lowercase();
+            if old.kind == EntryKind::User && entry.kind == EntryKind::User && old_name != name {
+                self.leave_name_only_groups(id, old_name);
+            }
         }
         self.link_keys(id, entry.kind, &dn, &name);
 
@@ -97,7 +114,7 @@ impl MemberIndex {
         }
 
         // Fix up groups that were waiting for this entry under any of its keys.
-        let mut keys = vec![RefKey::Id(id), RefKey::Dn(dn)];
+        let mut keys = vec![RefKey::Id(id), RefKey::Departed(id), RefKey::Dn(dn)];
         keys.push(RefKey::Name(name));
         for key in keys {
             if let Some(waiters) = self.waiting.remove(&key) {
@@ -129,6 +146,11 @@ impl MemberIndex {
                         if let Some(links) = self.groups.get_mut(&parent) {
                             if let Ok(pos) = links.direct.binary_search(id) {
                                 links.direct.remove(pos);
+                                links.unresolved.push(RefKey::Departed(*id));
+                                self.waiting
+                                    .entry(RefKey::Departed(*id))
+                                    .or_default()
+                                    .push(parent);
                             }
                             self.dirty.insert(parent);
                         }
@@ -142,7 +164,8 @@ impl MemberIndex {
         kinds
     }
 
-    /// Removes users from every group's member list (one pass over all groups).
+    /// Removes users from every group's member list (one pass over all groups); each group
+    /// keeps waiting for them under [`RefKey::Departed`].
     fn drop_user_members(&mut self, users: &[EntryId]) {
         if users.is_empty() {
             return;
@@ -150,19 +173,52 @@ impl MemberIndex {
         // A few users: binary search per group; many: one set lookup per membership.
         let many: Option<HashSet<EntryId>> =
             (users.len() > 16).then(|| users.iter().copied().collect());
+        let mut removed = Vec::new();
         for (group, links) in &mut self.groups {
-            let before = links.direct.len();
+            removed.clear();
             match &many {
-                Some(set) => links.direct.retain(|member| !set.contains(member)),
+                Some(set) => links.direct.retain(|member| {
+                    let gone = set.contains(member);
+                    if gone {
+                        removed.push(*member);
+                    }
+                    !gone
+                }),
                 None => {
                     for user in users {
                         if let Ok(pos) = links.direct.binary_search(user) {
                             links.direct.remove(pos);
+                            removed.push(*user);
                         }
                     }
                 }
             }
-            if links.direct.len() != before {
+            if removed.is_empty() {
+                continue;
+            }
+            for user in &removed {
+                links.unresolved.push(RefKey::Departed(*user));
+                self.waiting
+                    .entry(RefKey::Departed(*user))
+                    .or_default()
+                    .push(*group);
+            }
+            self.dirty.insert(*group);
+        }
+    }
+
+    /// A user was renamed: the groups that name their members only by name (`memberUid`) and
+    /// hold the user no longer match it; they wait for the old name instead.
+    fn leave_name_only_groups(&mut self, user: EntryId, old_name: String) {
+        let key = RefKey::Name(old_name);
+        for (group, links) in &mut self.groups {
+            if !links.names_only {
+                continue;
+            }
+            if let Ok(pos) = links.direct.binary_search(&user) {
+                links.direct.remove(pos);
+                links.unresolved.push(key.clone());
+                self.waiting.entry(key.clone()).or_default().push(*group);
                 self.dirty.insert(*group);
             }
         }
@@ -254,12 +310,13 @@ impl MemberIndex {
         users
     }
 
-    /// Number of references that are still unresolved.
+    /// Number of references that are still unresolved (departed members not counted).
     pub(crate) fn unresolved_count(&self) -> usize {
         self.groups
             .values()
-            .map(|links| links.unresolved.len())
-            .sum()
+            .flat_map(|links| &links.unresolved)
+            .filter(|key| !matches!(key, RefKey::Departed(_)))
+            .count()
     }
 
     fn link_keys(&mut self, id: EntryId, kind: EntryKind, dn: &str, name: &str) {
@@ -296,12 +353,13 @@ impl MemberIndex {
                 .get(name)
                 .or_else(|| self.groups_by_name.get(name))
                 .copied(),
-            RefKey::Id(id) => self.nodes.contains_key(id).then_some(*id),
+            RefKey::Id(id) | RefKey::Departed(id) => self.nodes.contains_key(id).then_some(*id),
         }
     }
 
     /// Replaces a group's references: resolves what it can, diffs the parent links.
     fn set_group_refs(&mut self, group: EntryId, keys: Vec<RefKey>) {
+        let names_only = !keys.is_empty() && keys.iter().all(|key| matches!(key, RefKey::Name(_)));
         let mut direct = Vec::with_capacity(keys.len());
         let mut unresolved = Vec::new();
         for key in keys {
@@ -326,7 +384,14 @@ impl MemberIndex {
             self.waiting.entry(key.clone()).or_default().push(group);
         }
         self.relink_parents(group, &old.direct, &direct);
-        self.groups.insert(group, GroupLinks { direct, unresolved });
+        self.groups.insert(
+            group,
+            GroupLinks {
+                direct,
+                unresolved,
+                names_only,
+            },
+        );
     }
 
     fn relink_parents(&mut self, group: EntryId, old: &[EntryId], new: &[EntryId]) {

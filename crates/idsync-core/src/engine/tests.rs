@@ -667,3 +667,57 @@ fn many_deleted_members_leave_their_groups_in_one_pass() {
     assert_eq!(state.member_names("all"), expected);
     assert_eq!(state.member_names("outer"), expected);
 }
+
+#[test]
+fn a_member_that_leaves_the_view_and_returns_rejoins_unchanged_groups() {
+    let sink = MemorySink::new(MembershipMode::Effective);
+    let (mut engine, _) = open(&sink, EngineConfig::default());
+    let mut directory = base_directory();
+    directory.push(group(11, "all", vec![gdn("staff")]));
+    feed(&mut engine, refresh(directory, b"c1"));
+    assert_eq!(sink.state().member_names("all"), vec!["alice", "bob"]);
+    // bob is moved out of the view and back; the groups never change (refint rewrites are
+    // not replicated).
+    feed(&mut engine, vec![Event::Deleted(vec![id(2)])]);
+    assert_eq!(sink.state().member_names("staff"), vec!["alice"]);
+    assert_eq!(sink.state().member_names("all"), vec!["alice"]);
+    feed(&mut engine, vec![Event::Changed(user(2, "bob"))]);
+    assert_eq!(sink.state().member_names("staff"), vec!["alice", "bob"]);
+    assert_eq!(sink.state().member_names("all"), vec!["alice", "bob"]);
+    // The same for a nested group that leaves and comes back.
+    feed(&mut engine, vec![Event::Deleted(vec![id(10)])]);
+    assert!(sink.state().member_names("all").is_empty());
+    feed(
+        &mut engine,
+        vec![Event::Changed(group(
+            10,
+            "staff",
+            vec![dn("alice"), dn("bob")],
+        ))],
+    );
+    assert_eq!(sink.state().member_names("all"), vec!["alice", "bob"]);
+}
+
+#[test]
+fn a_renamed_user_leaves_member_uid_groups_that_name_the_old_name() {
+    let sink = MemorySink::new(MembershipMode::Effective);
+    let (mut engine, _) = open(&sink, EngineConfig::default());
+    let directory = vec![
+        user(1, "alice"),
+        user(2, "bob"),
+        group(10, "wheel", vec![MemberRef::Name("bob".into())]),
+        group(11, "staff", vec![dn("alice"), dn("robert")]),
+    ];
+    feed(&mut engine, refresh(directory, b"c1"));
+    assert_eq!(sink.state().member_names("wheel"), vec!["bob"]);
+    assert_eq!(sink.state().member_names("staff"), vec!["alice"]);
+    // uid=bob becomes uid=robert; wheel still says memberUid: bob.
+    let mut robert = user(2, "robert");
+    robert.locator = "uid=robert,ou=people,dc=example,dc=org".into();
+    feed(&mut engine, vec![Event::Changed(robert)]);
+    assert!(sink.state().member_names("wheel").is_empty());
+    assert_eq!(sink.state().member_names("staff"), vec!["alice", "robert"]);
+    // A new user named bob takes the old name's place in wheel.
+    feed(&mut engine, vec![Event::Changed(user(3, "bob"))]);
+    assert_eq!(sink.state().member_names("wheel"), vec!["bob"]);
+}
