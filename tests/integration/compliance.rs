@@ -1,11 +1,13 @@
-//! The sink compliance suite against the reference memory sink and the real sql plugin,
-//! loaded as a dynamic library like the runner loads it.
+//! The sink compliance suite against the reference memory sink and the real sql and
+//! mediawiki plugins, loaded as dynamic libraries like the runner loads them.
 
 use idsync::plugin::load_sink;
 use idsync_core::memory::MemorySink;
 use idsync_core::{MembershipMode, Sink};
 use idsync_testkit::compliance;
+use idsync_testkit::mediawiki::{MediaWiki, MwBackend};
 use idsync_testkit::paths::plugin_library;
+use idsync_testkit::servers::missing_server;
 
 use crate::db_servers::{start_mariadb, start_postgres};
 
@@ -61,4 +63,28 @@ fn compliance_sql_plugin_on_mariadb() {
         return;
     };
     run_sql_plugin(&server.create_database("app").unwrap());
+}
+
+#[test]
+fn compliance_mediawiki_plugin_on_sqlite() {
+    if let Err(why) = MediaWiki::available() {
+        missing_server("mediawiki", &why);
+        return;
+    }
+    let wiki = MediaWiki::install(MwBackend::Sqlite, None).unwrap();
+    let config = serde_json::json!({ "url": wiki.url(), "groups": { "staff": "staff" } });
+    let library = plugin_library("mediawiki");
+    compliance::run(&|| {
+        Box::new(load_sink(&library, "mediawiki", &config).unwrap()) as Box<dyn Sink>
+    });
+    // What the suite left behind, as MediaWiki's own code sees it: alicia (renamed from
+    // alice) in staff, the old name free, bob blocked.
+    let alicia = wiki.check_user("Alicia").unwrap();
+    assert!(alicia.exists && alicia.loads_by_name, "{alicia:?}");
+    assert_eq!(alicia.groups, vec!["staff".to_owned()]);
+    assert!(!wiki.check_user("Alice").unwrap().exists);
+    assert!(
+        wiki.check_user("Bob").unwrap().is_blocked(),
+        "bob was disabled"
+    );
 }
