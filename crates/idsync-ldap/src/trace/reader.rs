@@ -313,6 +313,14 @@ impl Chunk {
     /// The chunk's messages, checked.
     fn into_messages(self) -> Result<Vec<TracedMessage>, TraceError> {
         let start = self.start;
+        if self.reread.is_some()
+            && !matches!(self.kind, op::SEARCH_RESULT_ENTRY | op::SEARCH_RESULT_DONE)
+        {
+            return Err(syntax(
+                start,
+                format!("`# {REREAD_COMMENT}:` marks an entry (100) or done (101) message only"),
+            ));
+        }
         let mut messages = Vec::new();
         match self.kind {
             op::SEARCH_RESULT_ENTRY => {

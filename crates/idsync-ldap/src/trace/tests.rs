@@ -584,3 +584,18 @@ fn names_a_trace_cannot_hold_are_refused() {
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].message, fine);
 }
+
+/// Found by the `trace_reader` fuzz target: a re-read mark on a reference (or intermediate)
+/// message was accepted, although a re-read is an entry or a done message only (the writer
+/// cannot write anything else, and the replay took it for "nothing found").
+#[test]
+fn a_reread_mark_belongs_to_an_entry_or_a_done() {
+    for text in [
+        "# result: 115\n#\n# idsync-reread: uid=a,dc=x\ndn: \nref: ldap://other/\n",
+        "# result: 121\n#\n# idsync-reread: uid=a,dc=x\ndn: \ncontrol: 1.2.3 false\n",
+    ] {
+        let error = read_all(text.as_bytes()).unwrap_err();
+        assert_eq!(error.line(), Some(1), "{text}");
+    }
+    assert!(read_all(b"# result: 101\n#\n# idsync-reread: uid=a,dc=x\n").is_ok());
+}
