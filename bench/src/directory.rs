@@ -46,12 +46,8 @@ impl Directory {
             .filter(|line| line.starts_with("member:") || line.starts_with("memberUid:"))
             .count();
         let ldif_bytes = ldif.len();
-        let slapd = Slapd::start(
-            SlapdOptions::default()
-                .seed(Seed::Ldif(ldif))
-                .debug("0"),
-        )
-        .context("start slapd")?;
+        let slapd = Slapd::start(SlapdOptions::default().seed(Seed::Ldif(ldif)).debug("0"))
+            .context("start slapd")?;
         Ok(Self {
             slapd,
             shape: DirectoryShape::for_users(users),
@@ -112,9 +108,24 @@ impl Directory {
             let start = Instant::now();
             let output = Command::new("ldapsearch")
                 .env("LDAPNOINIT", "1")
-                .args(["-x", "-H", self.slapd.url(), "-D", self.slapd.admin_dn(), "-w"])
+                .args([
+                    "-x",
+                    "-H",
+                    self.slapd.url(),
+                    "-D",
+                    self.slapd.admin_dn(),
+                    "-w",
+                ])
                 .arg(self.slapd.admin_password())
-                .args(["-b", self.slapd.base(), "-E", "sync=ro", SYNC_FILTER, "*", "+"])
+                .args([
+                    "-b",
+                    self.slapd.base(),
+                    "-E",
+                    "sync=ro",
+                    SYNC_FILTER,
+                    "*",
+                    "+",
+                ])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -155,7 +166,11 @@ pub fn user_uid(index: usize) -> String {
 
 /// The DN of user `index`.
 fn user_dn(index: usize) -> String {
-    format!("uid={},ou=people,{}", user_uid(index), idsync_testkit::slapd::BASE)
+    format!(
+        "uid={},ou=people,{}",
+        user_uid(index),
+        idsync_testkit::slapd::BASE
+    )
 }
 
 /// One LDAP connection for every modify (no process per change).
@@ -168,7 +183,10 @@ impl Writer {
     pub fn set_display_name(&mut self, index: usize, value: &str) -> Result<()> {
         let dn = user_dn(index);
         self.conn
-            .modify(&dn, vec![Mod::Replace("displayName", HashSet::from([value]))])
+            .modify(
+                &dn,
+                vec![Mod::Replace("displayName", HashSet::from([value]))],
+            )
             .with_context(|| format!("modify {dn}"))?
             .success()
             .map_err(|error| anyhow!("modify {dn}: {error}"))?;

@@ -62,7 +62,9 @@ const RESTART_TARGET_S: f64 = 2.0;
 
 /// Runs the benchmark and prints its figures.
 pub fn run(common: &Common) -> Result<()> {
-    let temp = tempfile::Builder::new().prefix("idsync-bench-ldap-").tempdir()?;
+    let temp = tempfile::Builder::new()
+        .prefix("idsync-bench-ldap-")
+        .tempdir()?;
     let work = match &common.keep {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -70,7 +72,10 @@ pub fn run(common: &Common) -> Result<()> {
         }
         None => temp.path().to_path_buf(),
     };
-    line(&format!("idsync LDAP benchmark (slapd → SQLite, sql plugin); load average at start: {}", load_average()));
+    line(&format!(
+        "idsync LDAP benchmark (slapd → SQLite, sql plugin); load average at start: {}",
+        load_average()
+    ));
     let directory = Directory::start(common.users, common.max_members)?;
     line(&format!("directory: {}", directory.describe()));
     let password = password_file(&work, &directory)?;
@@ -132,7 +137,13 @@ pub fn run(common: &Common) -> Result<()> {
         )?,
     };
     let mut picker = Picker::new(4533, common.users);
-    let latency = target.persist_latency(&directory, common.modifies, common.poll(), &mut picker, "ldap")?;
+    let latency = target.persist_latency(
+        &directory,
+        common.modifies,
+        common.poll(),
+        &mut picker,
+        "ldap",
+    )?;
     line(&format!(
         "persist latency (n={}): p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}; modify round trip p50 {:.2} ms; follow peak RSS {}",
         latency.persist_ms.len(),
@@ -149,7 +160,12 @@ pub fn run(common: &Common) -> Result<()> {
     let mut restart = Samples::new();
     let mut restart_rss = Samples::new();
     for run in 1..=common.runs.max(1) {
-        let (wall, rss) = target.restart(&directory, common.restart_changes, &mut picker, &format!("ldap-restart-{run}"))?;
+        let (wall, rss) = target.restart(
+            &directory,
+            common.restart_changes,
+            &mut picker,
+            &format!("ldap-restart-{run}"),
+        )?;
         restart.push_secs(wall);
         restart_rss.push(rss);
     }
@@ -164,7 +180,10 @@ pub fn run(common: &Common) -> Result<()> {
     let p99 = latency.persist_ms.percentile(99.0);
     line("");
     line("summary (medians)                      figure      target        verdict");
-    line(&format!("read floor (ldapsearch -E sync=ro)     {:>8.3} s", floor.median()));
+    line(&format!(
+        "read floor (ldapsearch -E sync=ro)     {:>8.3} s",
+        floor.median()
+    ));
     line(&format!(
         "initial sync --once → SQLite           {:>8.3} s   ≤ {:.0}× floor   {:.2}× floor {}",
         initial.median(),
@@ -172,7 +191,10 @@ pub fn run(common: &Common) -> Result<()> {
         ratio,
         verdict(ratio, FLOOR_RATIO_TARGET)
     ));
-    line(&format!("no-op re-sync --once (cookie)          {:>8.3} s", noop.median()));
+    line(&format!(
+        "no-op re-sync --once (cookie)          {:>8.3} s",
+        noop.median()
+    ));
     line(&format!(
         "persist latency p50                    {:>8.2} ms  ≤ {P50_TARGET_MS} ms       {}",
         p50,
@@ -203,7 +225,13 @@ pub fn run(common: &Common) -> Result<()> {
 }
 
 /// Writes `work/NAME.toml` for the SQLite file `db`.
-fn write_config(work: &Path, name: &str, directory: &Directory, password: &Path, db: &Path) -> Result<std::path::PathBuf> {
+fn write_config(
+    work: &Path,
+    name: &str,
+    directory: &Directory,
+    password: &Path,
+    db: &Path,
+) -> Result<std::path::PathBuf> {
     let path = work.join(format!("{name}.toml"));
     let text = format!(
         "{}{}",
@@ -225,5 +253,7 @@ fn check_counts(db: &Path, directory: &Directory) -> Result<String> {
     if users != want_users || groups != want_groups {
         bail!("unexpected rows: users={users} (want {want_users}), groups={groups} (want {want_groups})");
     }
-    Ok(format!("users {users}, groups {groups}, memberships {members}"))
+    Ok(format!(
+        "users {users}, groups {groups}, memberships {members}"
+    ))
 }

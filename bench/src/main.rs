@@ -27,7 +27,10 @@ use clap::{Args, Parser, Subcommand};
 
 /// The command line.
 #[derive(Parser, Debug)]
-#[command(name = "idsync-bench", about = "idsync benchmarks (figures, not assertions)")]
+#[command(
+    name = "idsync-bench",
+    about = "idsync benchmarks (figures, not assertions)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

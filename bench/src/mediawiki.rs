@@ -75,7 +75,9 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
         .iter()
         .map(|name| Kind::parse(name))
         .collect::<Result<Vec<_>>>()?;
-    let temp = tempfile::Builder::new().prefix("idsync-bench-mw-").tempdir()?;
+    let temp = tempfile::Builder::new()
+        .prefix("idsync-bench-mw-")
+        .tempdir()?;
     let work = match &common.keep {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -105,7 +107,9 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
             Some(server) => MwBackend::MariaDb(server),
             None => MwBackend::Sqlite,
         };
-        all.push(run_backend(common, &directory, &runner, &work, &password, kind, backend)?);
+        all.push(run_backend(
+            common, &directory, &runner, &work, &password, kind, backend,
+        )?);
     }
     line("");
     line("summary (medians)            initial    target    no-op     persist p50/p99 (≤ 10 ms)   restart   peak RSS");
@@ -147,7 +151,13 @@ fn run_backend(
         // The previous wiki goes before the next is installed.
         drop(last.take());
         let wiki = MediaWiki::install(backend, None)?;
-        let config = write_config(work, &format!("mw-{label}-{run}"), directory, password, &wiki)?;
+        let config = write_config(
+            work,
+            &format!("mw-{label}-{run}"),
+            directory,
+            password,
+            &wiki,
+        )?;
         let timed = runner.once(&config, &format!("mw-{label}-{run}-initial"))?;
         let counts = check_counts(&wiki, directory)?;
         line(&format!(
@@ -181,11 +191,20 @@ fn run_backend(
         stored_name: wiki_name,
         probe: Probe::connect(
             wiki.url(),
-            &format!("SELECT user_real_name FROM {} WHERE user_name = ", wiki.table("user")),
+            &format!(
+                "SELECT user_real_name FROM {} WHERE user_name = ",
+                wiki.table("user")
+            ),
         )?,
     };
     let mut picker = Picker::new(4533, common.users);
-    let latency = target.persist_latency(directory, common.modifies, common.poll(), &mut picker, &format!("mw-{label}"))?;
+    let latency = target.persist_latency(
+        directory,
+        common.modifies,
+        common.poll(),
+        &mut picker,
+        &format!("mw-{label}"),
+    )?;
     line(&format!(
         "{} persist latency (n={}): p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}; modify round trip p50 {:.2} ms",
         kind.name(),
@@ -199,7 +218,12 @@ fn run_backend(
 
     let mut restart = Samples::new();
     for run in 1..=common.runs.max(1) {
-        let (wall, _) = target.restart(directory, common.restart_changes, &mut picker, &format!("mw-{label}-restart-{run}"))?;
+        let (wall, _) = target.restart(
+            directory,
+            common.restart_changes,
+            &mut picker,
+            &format!("mw-{label}-restart-{run}"),
+        )?;
         restart.push_secs(wall);
     }
     line(&format!(
@@ -227,7 +251,13 @@ fn run_backend(
 }
 
 /// Writes `work/NAME.toml` for `wiki`.
-fn write_config(work: &Path, name: &str, directory: &Directory, password: &Path, wiki: &MediaWiki) -> Result<PathBuf> {
+fn write_config(
+    work: &Path,
+    name: &str,
+    directory: &Directory,
+    password: &Path,
+    wiki: &MediaWiki,
+) -> Result<PathBuf> {
     let path = work.join(format!("{name}.toml"));
     let text = format!(
         "{}\n[sink]\nplugin = \"mediawiki\"\nurl = \"{}\"\nmap_other_groups = true\n",
@@ -242,10 +272,15 @@ fn write_config(work: &Path, name: &str, directory: &Directory, password: &Path,
 fn check_counts(wiki: &MediaWiki, directory: &Directory) -> Result<String> {
     let mut probe = Probe::connect(wiki.url(), "SELECT 1 WHERE 1 = ")?;
     let users = probe.count(&format!("SELECT COUNT(*) FROM {}", wiki.table("user")))?;
-    let memberships = probe.count(&format!("SELECT COUNT(*) FROM {}", wiki.table("user_groups")))?;
+    let memberships = probe.count(&format!(
+        "SELECT COUNT(*) FROM {}",
+        wiki.table("user_groups")
+    ))?;
     let want = i64::try_from(directory.shape.users)?;
     if users < want {
         bail!("only {users} wiki users (want at least {want})");
     }
-    Ok(format!("wiki users {users}, user_groups rows {memberships}"))
+    Ok(format!(
+        "wiki users {users}, user_groups rows {memberships}"
+    ))
 }

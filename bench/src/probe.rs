@@ -34,9 +34,7 @@ impl Probe {
     /// The display name stored for the user `name` (bytes; None: no row or NULL).
     pub fn display_name(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
         let mut builder = SqlBuilder::new(self.db.dialect());
-        builder
-            .sql(&self.select_display)
-            .param(Value::text(name));
+        builder.sql(&self.select_display).param(Value::text(name));
         let statement = builder.build_cached();
         let rows = self
             .db

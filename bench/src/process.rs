@@ -50,13 +50,16 @@ impl Runner {
     pub fn once(&self, config: &Path, label: &str) -> Result<Timed> {
         let log_path = self.work.join(format!("{label}.log"));
         let rss_path = self.work.join(format!("{label}.rss"));
-        let log = File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
+        let log =
+            File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
         let binary = self.binary.to_string_lossy().into_owned();
         let config = config.to_string_lossy().into_owned();
         let rss = rss_path.to_string_lossy().into_owned();
         let mut command = self.command(
             Path::new(GNU_TIME),
-            &["-f", "%M", "-o", &rss, &binary, "sync", "--once", "--config", &config],
+            &[
+                "-f", "%M", "-o", &rss, &binary, "sync", "--once", "--config", &config,
+            ],
         );
         command.stderr(log);
         let start = Instant::now();
@@ -88,7 +91,8 @@ impl Runner {
     /// Starts `idsync sync --config CONFIG` (following) in the background.
     pub fn follow(&self, config: &Path, label: &str) -> Result<Follower> {
         let log_path = self.work.join(format!("{label}.log"));
-        let log = File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
+        let log =
+            File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
         let config = config.to_string_lossy().into_owned();
         let mut command = self.command(&self.binary, &["sync", "--config", &config]);
         command.stderr(log);
@@ -121,7 +125,10 @@ impl Follower {
         if let Some(child) = self.child.as_mut() {
             if let Some(status) = child.try_wait().context("wait for the runner")? {
                 self.child = None;
-                bail!("the following runner exited ({status}); log tail:\n{}", tail(&self.log));
+                bail!(
+                    "the following runner exited ({status}); log tail:\n{}",
+                    tail(&self.log)
+                );
             }
         }
         Ok(())
@@ -150,7 +157,10 @@ impl Follower {
                 if status.success() {
                     return Ok(());
                 }
-                bail!("the runner exited with {status} after SIGTERM; log tail:\n{}", tail(&self.log));
+                bail!(
+                    "the runner exited with {status} after SIGTERM; log tail:\n{}",
+                    tail(&self.log)
+                );
             }
             if Instant::now() > deadline {
                 let _ = child.kill();

@@ -45,7 +45,13 @@ pub struct Target<'a> {
 
 impl Target<'_> {
     /// Waits until user `index`'s display name is `value`; returns when it was seen.
-    fn await_value(&mut self, index: usize, value: &str, poll: Duration, timeout: Duration) -> Result<Instant> {
+    fn await_value(
+        &mut self,
+        index: usize,
+        value: &str,
+        poll: Duration,
+        timeout: Duration,
+    ) -> Result<Instant> {
         let name = (self.stored_name)(index);
         let start = Instant::now();
         loop {
@@ -82,7 +88,11 @@ impl Target<'_> {
             let sent = Instant::now();
             writer.set_display_name(index, &value)?;
             let answered = Instant::now();
-            let timeout = if i == 0 { FIRST_ARRIVAL_TIMEOUT } else { ARRIVAL_TIMEOUT };
+            let timeout = if i == 0 {
+                FIRST_ARRIVAL_TIMEOUT
+            } else {
+                ARRIVAL_TIMEOUT
+            };
             let seen = match self.await_value(index, &value, poll, timeout) {
                 Ok(seen) => seen,
                 Err(error) => {
