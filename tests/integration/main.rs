@@ -16,6 +16,7 @@ mod ldap_e2e_389;
 mod ldap_e2e_slapd;
 mod ldap_e2e_support;
 mod ldap_servers;
+mod mediawiki_e2e;
 mod mw_kit;
 mod support;
 mod trace_replay;
