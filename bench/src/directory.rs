@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use idsync_testkit::slapd::{gen_directory, DirectoryShape, GenOptions, Seed, Slapd, SlapdOptions};
 use ldap3::{LdapConn, LdapConnSettings, Mod};
 
@@ -101,12 +101,22 @@ impl Directory {
         )
     }
 
-    /// Times `runs` reads of the floor (after one unmeasured warm-up read).
-    pub fn measure_floor(&self, runs: usize) -> Result<Samples> {
-        let mut samples = Samples::new();
+    /// CPU time slapd has used so far.
+    pub fn slapd_cpu(&self) -> Duration {
+        self.slapd
+            .pid()
+            .and_then(crate::process::process_cpu)
+            .unwrap_or_default()
+    }
+
+    /// Times `runs` reads of the floor (after one unmeasured warm-up read): wall times, and
+    /// CPU times of ldapsearch plus slapd.
+    pub fn measure_floor(&self, runs: usize, work: &Path) -> Result<(Samples, Samples)> {
+        let mut wall = Samples::new();
+        let mut cpu = Samples::new();
         for run in 0..=runs {
-            let start = Instant::now();
-            let output = Command::new("ldapsearch")
+            let mut command = Command::new("ldapsearch");
+            command
                 .env("LDAPNOINIT", "1")
                 .args([
                     "-x",
@@ -125,25 +135,16 @@ impl Directory {
                     SYNC_FILTER,
                     "*",
                     "+",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .output()
-                .context("run ldapsearch")?;
-            let elapsed = start.elapsed();
-            if !output.status.success() {
-                bail!(
-                    "ldapsearch failed ({}): {}",
-                    output.status,
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
+                ]);
+            let before = self.slapd_cpu();
+            let timed = crate::process::timed(&mut command, work, &format!("floor-{run}"))?;
+            let server = self.slapd_cpu().saturating_sub(before);
             if run > 0 {
-                samples.push_secs(elapsed);
+                wall.push_secs(timed.wall);
+                cpu.push_secs(timed.cpu + server);
             }
         }
-        Ok(samples)
+        Ok((wall, cpu))
     }
 
     /// A persistent connection, bound as the admin.

@@ -12,8 +12,8 @@ use crate::directory::{user_uid, Directory};
 use crate::picker::Picker;
 use crate::probe::Probe;
 use crate::process::Runner;
-use crate::scenario::{line, password_file, Target};
-use crate::stats::{load_average, verdict, Samples};
+use crate::scenario::{line, once, password_file, Runs, Target};
+use crate::stats::{load_average, verdict};
 use crate::Common;
 
 /// The sink part of the configuration (as `scripts/bench-dummy.py`'s).
@@ -84,48 +84,45 @@ pub fn run(common: &Common) -> Result<()> {
         plugins: common.plugins.clone(),
         work: work.clone(),
     };
+    let runs = common.runs.max(1);
 
-    let floor = directory.measure_floor(common.runs.max(3))?;
+    let (floor, floor_cpu) = directory.measure_floor(runs.max(3), &work)?;
     line(&format!(
-        "read floor: median {:.3} s (runs {}) — {}",
+        "read floor: median {:.3} s, CPU (ldapsearch + slapd) {:.2} s (runs {} s) — {}",
         floor.median(),
+        floor_cpu.median(),
         floor.list(3),
         directory.floor_command()
     ));
 
-    let mut initial = Samples::new();
-    let mut initial_rss = Samples::new();
+    let mut initial = Runs::default();
     let mut last_db = None;
-    for run in 1..=common.runs.max(1) {
+    for run in 1..=runs {
         let db = work.join(format!("ldap-{run}.db"));
         let config = write_config(&work, &format!("ldap-{run}"), &directory, &password, &db)?;
-        let timed = runner.once(&config, &format!("ldap-{run}-initial"))?;
+        let result = once(&runner, &directory, &config, &format!("ldap-{run}-initial"))?;
         let counts = check_counts(&db, &directory)?;
         line(&format!(
-            "initial sync --once run {run}: {:.2} s ({:.2}× floor), peak RSS {:.0} MB; rows: {counts}",
-            timed.wall.as_secs_f64(),
-            timed.wall.as_secs_f64() / floor.median(),
-            timed.rss_mb
+            "initial sync --once run {run}: {} — {:.2}× floor; rows: {counts}",
+            result.describe(),
+            result.timed.wall.as_secs_f64() / floor.median(),
         ));
-        initial.push_secs(timed.wall);
-        initial_rss.push(timed.rss_mb);
+        initial.push(&result);
         last_db = Some((db, config));
     }
     let Some((db, config)) = last_db else {
         bail!("no run");
     };
 
-    let mut noop = Samples::new();
-    let mut noop_rss = Samples::new();
-    for run in 1..=common.runs.max(1) {
-        let timed = runner.once(&config, &format!("ldap-noop-{run}"))?;
-        noop.push_secs(timed.wall);
-        noop_rss.push(timed.rss_mb);
+    let mut noop = Runs::default();
+    for run in 1..=runs {
+        let result = once(&runner, &directory, &config, &format!("ldap-noop-{run}"))?;
+        line(&format!(
+            "no-op re-sync --once run {run} (stored cookie, nothing changed): {}",
+            result.describe()
+        ));
+        noop.push(&result);
     }
-    line(&format!(
-        "no-op re-sync --once (stored cookie, nothing changed): runs {} s",
-        noop.list(2)
-    ));
 
     let mut target = Target {
         runner: &runner,
@@ -144,83 +141,114 @@ pub fn run(common: &Common) -> Result<()> {
         &mut picker,
         "ldap",
     )?;
+    let follow_rss = latency
+        .follow_rss_mb
+        .map_or_else(|| "unknown".to_owned(), |mb| format!("{mb:.0} MB"));
     line(&format!(
-        "persist latency (n={}): p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}; modify round trip p50 {:.2} ms; follow peak RSS {}",
-        latency.persist_ms.len(),
-        latency.persist_ms.percentile(50.0),
-        latency.persist_ms.percentile(90.0),
-        latency.persist_ms.percentile(99.0),
-        latency.persist_ms.max(),
-        latency.modify_ms.percentile(50.0),
-        latency
-            .follow_rss_mb
-            .map_or_else(|| "unknown".to_owned(), |mb| format!("{mb:.0} MB"))
+        "{}; follow peak RSS {follow_rss}",
+        latency.describe()
     ));
 
-    let mut restart = Samples::new();
-    let mut restart_rss = Samples::new();
-    for run in 1..=common.runs.max(1) {
-        let (wall, rss) = target.restart(
+    let mut restart = Runs::default();
+    for run in 1..=runs {
+        let result = target.restart(
             &directory,
             common.restart_changes,
             &mut picker,
             &format!("ldap-restart-{run}"),
         )?;
-        restart.push_secs(wall);
-        restart_rss.push(rss);
+        line(&format!(
+            "restart --once run {run} with the cookie after {} changes: {}",
+            common.restart_changes,
+            result.describe()
+        ));
+        restart.push(&result);
     }
-    line(&format!(
-        "restart --once with the cookie after {} changes: runs {} s",
-        common.restart_changes,
-        restart.list(2)
-    ));
 
-    let ratio = initial.median() / floor.median();
+    let ratio = initial.wall.median() / floor.median();
+    let cpu_ratio = initial.cpu.median() / floor_cpu.median();
     let p50 = latency.persist_ms.percentile(50.0);
     let p99 = latency.persist_ms.percentile(99.0);
     line("");
-    line("summary (medians)                      figure      target        verdict");
+    line("summary (medians)                       wall        CPU (+slapd)  target        verdict");
     line(&format!(
-        "read floor (ldapsearch -E sync=ro)     {:>8.3} s",
-        floor.median()
+        "read floor (ldapsearch -E sync=ro)      {:>8.3} s  {:>8.2} s",
+        floor.median(),
+        floor_cpu.median()
     ));
     line(&format!(
-        "initial sync --once → SQLite           {:>8.3} s   ≤ {:.0}× floor   {:.2}× floor {}",
-        initial.median(),
+        "initial sync --once → SQLite            {:>8.3} s  {:>8.2} s    ≤ {:.0}× floor   {:.2}× floor {} (CPU {:.2}×)",
+        initial.wall.median(),
+        initial.cpu.median(),
         FLOOR_RATIO_TARGET,
         ratio,
-        verdict(ratio, FLOOR_RATIO_TARGET)
+        verdict(ratio, FLOOR_RATIO_TARGET),
+        cpu_ratio
     ));
     line(&format!(
-        "no-op re-sync --once (cookie)          {:>8.3} s",
-        noop.median()
+        "no-op re-sync --once (cookie)           {:>8.3} s  {:>8.2} s",
+        noop.wall.median(),
+        noop.cpu.median()
     ));
     line(&format!(
-        "persist latency p50                    {:>8.2} ms  ≤ {P50_TARGET_MS} ms       {}",
+        "persist latency p50 (after the answer)  {:>8.2} ms               ≤ {P50_TARGET_MS} ms       {}",
         p50,
         verdict(p50, P50_TARGET_MS)
     ));
     line(&format!(
-        "persist latency p99                    {:>8.2} ms  ≤ {P99_TARGET_MS} ms      {}",
+        "persist latency p99 (after the answer)  {:>8.2} ms               ≤ {P99_TARGET_MS} ms      {}",
         p99,
         verdict(p99, P99_TARGET_MS)
     ));
     line(&format!(
-        "restart after {:>2} changes (cookie)     {:>8.3} s   ≤ {RESTART_TARGET_S} s        {}",
-        common.restart_changes,
-        restart.median(),
-        verdict(restart.median(), RESTART_TARGET_S)
+        "  from sending the modify: p50 {:.2} ms, p99 {:.2} ms",
+        latency.from_send_ms.percentile(50.0),
+        latency.from_send_ms.percentile(99.0)
     ));
     line(&format!(
-        "peak RSS: initial {:.0} MB, no-op {:.0} MB, following {}, restart {:.0} MB",
-        initial_rss.max(),
-        noop_rss.max(),
-        latency
-            .follow_rss_mb
-            .map_or_else(|| "unknown".to_owned(), |mb| format!("{mb:.0} MB")),
-        restart_rss.max()
+        "restart after {:>2} changes (cookie)      {:>8.3} s  {:>8.2} s    ≤ {RESTART_TARGET_S} s        {}",
+        common.restart_changes,
+        restart.wall.median(),
+        restart.cpu.median(),
+        verdict(restart.wall.median(), RESTART_TARGET_S)
+    ));
+    line(&format!(
+        "peak RSS: initial {:.0} MB, no-op {:.0} MB, following {follow_rss}, restart {:.0} MB",
+        initial.rss.max(),
+        noop.rss.max(),
+        restart.rss.max()
     ));
     line(&format!("load average at end: {}", load_average()));
+    Ok(())
+}
+
+/// Starts the directory, writes `DIR/serve.toml` (into `DIR/serve.db`) and waits until the
+/// file `DIR/stop` exists: a live directory for profiling the runner by hand.
+pub fn serve(common: &Common) -> Result<()> {
+    let Some(work) = common.keep.clone() else {
+        bail!("serve needs --keep DIR");
+    };
+    std::fs::create_dir_all(&work)?;
+    let directory = Directory::start(common.users, common.max_members)?;
+    let password = password_file(&work, &directory)?;
+    let config = write_config(
+        &work,
+        "serve",
+        &directory,
+        &password,
+        &work.join("serve.db"),
+    )?;
+    line(&format!("directory: {}", directory.describe()));
+    line(&format!(
+        "slapd at {}; configuration {}; touch {} to stop",
+        directory.slapd.url(),
+        config.display(),
+        work.join("stop").display()
+    ));
+    while !work.join("stop").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let _ = std::fs::remove_file(work.join("stop"));
     Ok(())
 }
 

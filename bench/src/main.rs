@@ -42,6 +42,9 @@ enum Command {
     /// slapd → SQLite through the sql plugin: read floor, initial sync, no-op re-sync,
     /// persist latency, restart with a cookie, peak RSS.
     Ldap(Common),
+    /// Starts the directory of the `ldap` benchmark, writes `KEEP/serve.toml` (sql plugin into
+    /// `KEEP/serve.db`) and waits until the file `KEEP/stop` exists (for profiling by hand).
+    Serve(Common),
     /// slapd → MediaWiki (plugin "mediawiki") on SQLite and MariaDB: initial sync, no-op
     /// re-sync, persist latency, restart with a cookie, peak RSS.
     Mediawiki {
@@ -97,6 +100,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ldap(common) => ldap::run(&common),
+        Command::Serve(common) => ldap::serve(&common),
         Command::Mediawiki { common, backends } => mediawiki::run(&common, &backends),
     };
     match result {

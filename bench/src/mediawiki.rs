@@ -14,8 +14,8 @@ use crate::directory::Directory;
 use crate::picker::Picker;
 use crate::probe::Probe;
 use crate::process::Runner;
-use crate::scenario::{line, password_file, Target};
-use crate::stats::{load_average, verdict, Samples};
+use crate::scenario::{line, once, password_file, Runs, Target};
+use crate::stats::{load_average, verdict};
 use crate::Common;
 
 /// Target: persist latency p99, ms.
@@ -58,14 +58,14 @@ impl Kind {
     }
 }
 
-/// The medians of one backend.
+/// The figures of one backend.
 struct Figures {
     kind: Kind,
-    initial: Samples,
-    noop: Samples,
+    initial: Runs,
+    noop: Runs,
     p50: f64,
     p99: f64,
-    restart: Samples,
+    restart: Runs,
     rss: String,
 }
 
@@ -112,19 +112,21 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
         )?);
     }
     line("");
-    line("summary (medians)            initial    target    no-op     persist p50/p99 (≤ 10 ms)   restart   peak RSS");
+    line("summary (medians)  initial (CPU +slapd)   target          no-op (CPU)          persist p50 / p99 (≤ 10 ms)   restart   peak RSS");
     for figures in &all {
         line(&format!(
-            "{:<28} {:>6.2} s  ≤ {:>2.0} s {:<6} {:>6.2} s  {:>6.2} / {:>6.2} ms {:<6}   {:>6.2} s  {}",
+            "{:<8} {:>8.2} s ({:>5.2} s)    ≤ {:>2.0} s {:<6}   {:>6.2} s ({:>5.2} s)   {:>6.2} / {:>6.2} ms {:<6}     {:>6.2} s  {}",
             figures.kind.name(),
-            figures.initial.median(),
+            figures.initial.wall.median(),
+            figures.initial.cpu.median(),
             figures.kind.initial_target(),
-            verdict(figures.initial.median(), figures.kind.initial_target()),
-            figures.noop.median(),
+            verdict(figures.initial.wall.median(), figures.kind.initial_target()),
+            figures.noop.wall.median(),
+            figures.noop.cpu.median(),
             figures.p50,
             figures.p99,
             verdict(figures.p99, P99_TARGET_MS),
-            figures.restart.median(),
+            figures.restart.wall.median(),
             figures.rss
         ));
     }
@@ -144,10 +146,10 @@ fn run_backend(
     backend: MwBackend<'_>,
 ) -> Result<Figures> {
     let label = kind.name().to_lowercase();
-    let mut initial = Samples::new();
-    let mut initial_rss = Samples::new();
+    let runs = common.runs.max(1);
+    let mut initial = Runs::default();
     let mut last = None;
-    for run in 1..=common.runs.max(1) {
+    for run in 1..=runs {
         // The previous wiki goes before the next is installed.
         drop(last.take());
         let wiki = MediaWiki::install(backend, None)?;
@@ -158,32 +160,40 @@ fn run_backend(
             password,
             &wiki,
         )?;
-        let timed = runner.once(&config, &format!("mw-{label}-{run}-initial"))?;
+        let result = once(
+            runner,
+            directory,
+            &config,
+            &format!("mw-{label}-{run}-initial"),
+        )?;
         let counts = check_counts(&wiki, directory)?;
         line(&format!(
-            "{} initial sync --once run {run}: {:.2} s, peak RSS {:.0} MB; {counts}",
+            "{} initial sync --once run {run}: {}; {counts}",
             kind.name(),
-            timed.wall.as_secs_f64(),
-            timed.rss_mb
+            result.describe()
         ));
-        initial.push_secs(timed.wall);
-        initial_rss.push(timed.rss_mb);
+        initial.push(&result);
         last = Some((wiki, config));
     }
     let Some((wiki, config)) = last else {
         bail!("no run");
     };
 
-    let mut noop = Samples::new();
-    for run in 1..=common.runs.max(1) {
-        let timed = runner.once(&config, &format!("mw-{label}-noop-{run}"))?;
-        noop.push_secs(timed.wall);
+    let mut noop = Runs::default();
+    for run in 1..=runs {
+        let result = once(
+            runner,
+            directory,
+            &config,
+            &format!("mw-{label}-noop-{run}"),
+        )?;
+        line(&format!(
+            "{} no-op re-sync --once run {run} (stored cookie): {}",
+            kind.name(),
+            result.describe()
+        ));
+        noop.push(&result);
     }
-    line(&format!(
-        "{} no-op re-sync --once (stored cookie): runs {} s",
-        kind.name(),
-        noop.list(2)
-    ));
 
     let mut target = Target {
         runner,
@@ -205,36 +215,27 @@ fn run_backend(
         &mut picker,
         &format!("mw-{label}"),
     )?;
-    line(&format!(
-        "{} persist latency (n={}): p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}; modify round trip p50 {:.2} ms",
-        kind.name(),
-        latency.persist_ms.len(),
-        latency.persist_ms.percentile(50.0),
-        latency.persist_ms.percentile(90.0),
-        latency.persist_ms.percentile(99.0),
-        latency.persist_ms.max(),
-        latency.modify_ms.percentile(50.0),
-    ));
+    line(&format!("{} {}", kind.name(), latency.describe()));
 
-    let mut restart = Samples::new();
-    for run in 1..=common.runs.max(1) {
-        let (wall, _) = target.restart(
+    let mut restart = Runs::default();
+    for run in 1..=runs {
+        let result = target.restart(
             directory,
             common.restart_changes,
             &mut picker,
             &format!("mw-{label}-restart-{run}"),
         )?;
-        restart.push_secs(wall);
+        line(&format!(
+            "{} restart --once run {run} with the cookie after {} changes: {}",
+            kind.name(),
+            common.restart_changes,
+            result.describe()
+        ));
+        restart.push(&result);
     }
-    line(&format!(
-        "{} restart --once with the cookie after {} changes: runs {} s",
-        kind.name(),
-        common.restart_changes,
-        restart.list(2)
-    ));
     let rss = format!(
         "{:.0} MB initial, {} following",
-        initial_rss.max(),
+        initial.rss.max(),
         latency
             .follow_rss_mb
             .map_or_else(|| "unknown".to_owned(), |mb| format!("{mb:.0} MB"))

@@ -50,7 +50,9 @@ impl Probe {
 
     /// The integer the query `sql` (no parameters) returns, e.g. a `COUNT(*)`.
     pub fn count(&mut self, sql: &str) -> Result<i64> {
-        let statement = SqlBuilder::new(self.db.dialect()).sql(sql).clone().build();
+        let mut builder = SqlBuilder::new(self.db.dialect());
+        builder.sql(sql);
+        let statement = builder.build();
         let rows = self
             .db
             .session()

@@ -31,6 +31,76 @@ pub struct Timed {
     pub wall: Duration,
     /// Peak RSS in MB.
     pub rss_mb: f64,
+    /// CPU time (user + system) of the process and its threads.
+    pub cpu: Duration,
+}
+
+/// Runs `command` under `/usr/bin/time` (stderr into `WORK/LABEL.log`); fails with the log
+/// tail when it exits unsuccessfully.
+pub fn timed(command: &mut Command, work: &Path, label: &str) -> Result<Timed> {
+    let log_path = work.join(format!("{label}.log"));
+    let usage_path = work.join(format!("{label}.usage"));
+    let log = File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut wrapped = Command::new(GNU_TIME);
+    wrapped
+        .args(["-f", "%M %U %S", "-o"])
+        .arg(&usage_path)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    let start = Instant::now();
+    let status = wrapped
+        .status()
+        .with_context(|| format!("run {GNU_TIME} {program}"))?;
+    let wall = start.elapsed();
+    if !status.success() {
+        bail!(
+            "`{program}` ({label}) failed ({status}); log tail:\n{}",
+            tail(&log_path)
+        );
+    }
+    let text = std::fs::read_to_string(&usage_path)
+        .with_context(|| format!("read {}", usage_path.display()))?;
+    let fields: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let [kib, user, system] = fields.as_slice() else {
+        bail!(
+            "unexpected {GNU_TIME} output in {}: {text:?}",
+            usage_path.display()
+        );
+    };
+    Ok(Timed {
+        wall,
+        rss_mb: kib / 1024.0,
+        cpu: Duration::from_secs_f64(user + system),
+    })
+}
+
+/// CPU time (user + system) a running process has used so far (`/proc/PID/stat`).
+pub fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 impl Runner {
@@ -48,44 +118,9 @@ impl Runner {
 
     /// Runs `idsync sync --once --config CONFIG`, timed; `label` names the log file.
     pub fn once(&self, config: &Path, label: &str) -> Result<Timed> {
-        let log_path = self.work.join(format!("{label}.log"));
-        let rss_path = self.work.join(format!("{label}.rss"));
-        let log =
-            File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
-        let binary = self.binary.to_string_lossy().into_owned();
         let config = config.to_string_lossy().into_owned();
-        let rss = rss_path.to_string_lossy().into_owned();
-        let mut command = self.command(
-            Path::new(GNU_TIME),
-            &[
-                "-f", "%M", "-o", &rss, &binary, "sync", "--once", "--config", &config,
-            ],
-        );
-        command.stderr(log);
-        let start = Instant::now();
-        let status = command
-            .status()
-            .with_context(|| format!("run {GNU_TIME} {binary}"))?;
-        let wall = start.elapsed();
-        if !status.success() {
-            bail!(
-                "`idsync sync --once` ({label}) failed ({status}); log tail:\n{}",
-                tail(&log_path)
-            );
-        }
-        let text = std::fs::read_to_string(&rss_path)
-            .with_context(|| format!("read {}", rss_path.display()))?;
-        let kib: f64 = text
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .parse()
-            .with_context(|| format!("peak RSS in {}: {text:?}", rss_path.display()))?;
-        Ok(Timed {
-            wall,
-            rss_mb: kib / 1024.0,
-        })
+        let mut command = self.command(&self.binary, &["sync", "--once", "--config", &config]);
+        timed(&mut command, &self.work, label)
     }
 
     /// Starts `idsync sync --config CONFIG` (following) in the background.
@@ -94,7 +129,19 @@ impl Runner {
         let log =
             File::create(&log_path).with_context(|| format!("create {}", log_path.display()))?;
         let config = config.to_string_lossy().into_owned();
-        let mut command = self.command(&self.binary, &["sync", "--config", &config]);
+        // A profiling aid: IDSYNC_BENCH_FOLLOW_WRAP="perf record -g -o FILE" (or strace …)
+        // runs the following runner under that command.
+        let wrap = std::env::var("IDSYNC_BENCH_FOLLOW_WRAP").unwrap_or_default();
+        let mut words: Vec<String> = wrap.split_whitespace().map(str::to_owned).collect();
+        let mut command = if words.is_empty() {
+            self.command(&self.binary, &["sync", "--config", &config])
+        } else {
+            let program = words.remove(0);
+            words.push(self.binary.to_string_lossy().into_owned());
+            words.extend(["sync", "--config", &config].map(str::to_owned));
+            let args: Vec<&str> = words.iter().map(String::as_str).collect();
+            self.command(Path::new(&program), &args)
+        };
         command.stderr(log);
         let child = command
             .spawn()

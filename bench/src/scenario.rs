@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use crate::directory::{user_uid, Directory};
 use crate::picker::Picker;
 use crate::probe::Probe;
-use crate::process::Runner;
+use crate::process::{Runner, Timed};
 use crate::stats::Samples;
 
 /// How long a change may take to arrive before the benchmark gives up.
@@ -24,10 +24,36 @@ const WARM_UP_MODIFIES: usize = 10;
 pub struct Latency {
     /// From the modify's answer to the committed row, in ms.
     pub persist_ms: Samples,
+    /// From sending the modify to the committed row, in ms (the modify's round trip
+    /// included: slapd often sends the change to the runner before it answers the modify).
+    pub from_send_ms: Samples,
     /// The modify's round trip, in ms.
     pub modify_ms: Samples,
     /// The runner's peak RSS while following, in MB.
     pub follow_rss_mb: Option<f64>,
+}
+
+impl Latency {
+    /// One line: the percentiles from the answer and from the send, the modify's round trip.
+    pub fn describe(&self) -> String {
+        let p = |samples: &Samples| {
+            format!(
+                "p50 {:.2} ms, p90 {:.2}, p99 {:.2}, max {:.2}",
+                samples.percentile(50.0),
+                samples.percentile(90.0),
+                samples.percentile(99.0),
+                samples.max()
+            )
+        };
+        format!(
+            "persist latency (n={}) from the modify's answer to the committed row: {}; \
+             from sending the modify: {}; modify round trip p50 {:.2} ms",
+            self.persist_ms.len(),
+            p(&self.persist_ms),
+            p(&self.from_send_ms),
+            self.modify_ms.percentile(50.0)
+        )
+    }
 }
 
 /// A target: a configuration of the runner and a way to read the result.
@@ -102,6 +128,7 @@ impl Target<'_> {
             };
             if i >= WARM_UP_MODIFIES {
                 latency.persist_ms.push_ms(seen - answered);
+                latency.from_send_ms.push_ms(seen - sent);
                 latency.modify_ms.push_ms(answered - sent);
             }
         }
@@ -112,14 +139,14 @@ impl Target<'_> {
     }
 
     /// With the runner stopped: makes `changes` changes, then times `sync --once` resuming
-    /// from the stored cookie and checks that every change arrived. Returns (wall, RSS).
+    /// from the stored cookie and checks that every change arrived.
     pub fn restart(
         &mut self,
         directory: &Directory,
         changes: usize,
         picker: &mut Picker,
         label: &str,
-    ) -> Result<(Duration, f64)> {
+    ) -> Result<Run> {
         let mut writer = directory.writer()?;
         let mut made = Vec::with_capacity(changes);
         for i in 0..changes {
@@ -129,7 +156,7 @@ impl Target<'_> {
             made.push((index, value));
         }
         drop(writer);
-        let timed = self.runner.once(&self.config, label)?;
+        let run = once(self.runner, directory, &self.config, label)?;
         // Later changes to the same user win.
         let mut last: Vec<(usize, String)> = Vec::new();
         for (index, value) in made {
@@ -142,7 +169,59 @@ impl Target<'_> {
                 bail!("after the restart, {name} does not have displayName {value:?}");
             }
         }
-        Ok((timed.wall, timed.rss_mb))
+        Ok(run)
+    }
+}
+
+/// One timed `sync --once` and what slapd spent meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// The runner's figures.
+    pub timed: Timed,
+    /// slapd's CPU time during the run.
+    pub server_cpu: Duration,
+}
+
+impl Run {
+    /// `W s (CPU: idsync I s + slapd S s), peak RSS R MB`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{:.2} s (CPU: idsync {:.2} s + slapd {:.2} s), peak RSS {:.0} MB",
+            self.timed.wall.as_secs_f64(),
+            self.timed.cpu.as_secs_f64(),
+            self.server_cpu.as_secs_f64(),
+            self.timed.rss_mb
+        )
+    }
+}
+
+/// Runs `idsync sync --once` with `config`, timed, and measures slapd's CPU meanwhile.
+pub fn once(runner: &Runner, directory: &Directory, config: &Path, label: &str) -> Result<Run> {
+    let before = directory.slapd_cpu();
+    let timed = runner.once(config, label)?;
+    Ok(Run {
+        timed,
+        server_cpu: directory.slapd_cpu().saturating_sub(before),
+    })
+}
+
+/// Wall times, CPU times (runner + slapd) and peak RSS of several runs.
+#[derive(Debug, Default)]
+pub struct Runs {
+    /// Wall times, s.
+    pub wall: Samples,
+    /// Runner + slapd CPU times, s.
+    pub cpu: Samples,
+    /// Peak RSS, MB.
+    pub rss: Samples,
+}
+
+impl Runs {
+    /// Adds a run.
+    pub fn push(&mut self, run: &Run) {
+        self.wall.push_secs(run.timed.wall);
+        self.cpu.push_secs(run.timed.cpu + run.server_cpu);
+        self.rss.push(run.timed.rss_mb);
     }
 }
 
