@@ -1,5 +1,6 @@
 //! What the database servers of the kit share: temp dirs a service user can enter, free
-//! ports, running tools, and a server child process that is stopped and reaped on drop.
+//! ports, running tools, and a server child process that is stopped and reaped on drop (and
+//! killed by the kernel when the test process dies, see [`crate::lifeline`]).
 
 use std::fs::OpenOptions;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -13,6 +14,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use crate::error::ServerError;
+use crate::{lifeline, stale};
 
 /// How often start-up and shutdown are polled.
 const POLL: Duration = Duration::from_millis(10);
@@ -62,7 +64,9 @@ impl ServiceUser {
             .map_err(ServerError::io("chown", path))
     }
 
-    /// Makes `command` run as this user.
+    /// Makes `command` run as this user (set before exec, so the server keeps the
+    /// parent-death signal of [`crate::lifeline`]; a server that switched users itself would
+    /// lose it).
     pub(crate) fn apply(self, command: &mut Command) {
         command.uid(self.uid).gid(self.gid);
     }
@@ -97,19 +101,33 @@ fn instance_parents() -> Vec<PathBuf> {
     parents
 }
 
-/// A new temp dir (prefix `prefix`) short enough for unix sockets inside it, owned by `owner`
-/// (see [`instance_parents`] for where).
+/// A new temp dir (prefix `prefix`, then the [`stale::tagged`] tag of this process) short
+/// enough for unix sockets inside it, owned by `owner` (see [`instance_parents`] for where).
+/// Directories with the same prefix left there by killed test processes are removed first.
 pub(crate) fn temp_dir(
     server: &'static str,
     prefix: &str,
     owner: Option<ServiceUser>,
 ) -> Result<TempDir, ServerError> {
+    temp_dir_releasing(server, prefix, owner, |_| {})
+}
+
+/// [`temp_dir`], calling `release` on each stale directory before it is removed (to free
+/// what a killed server held outside it).
+pub(crate) fn temp_dir_releasing(
+    server: &'static str,
+    prefix: &str,
+    owner: Option<ServiceUser>,
+    release: fn(&Path),
+) -> Result<TempDir, ServerError> {
+    let tagged = stale::tagged(prefix);
     let mut last_error = None;
     for parent in instance_parents() {
-        if !parent.is_dir() || parent.as_os_str().len() + prefix.len() + 8 > MAX_DIR_LEN {
+        if !parent.is_dir() || parent.as_os_str().len() + tagged.len() + 8 > MAX_DIR_LEN {
             continue;
         }
-        match tempfile::Builder::new().prefix(prefix).tempdir_in(&parent) {
+        stale::remove_stale_releasing(&parent, prefix, release);
+        match tempfile::Builder::new().prefix(&tagged).tempdir_in(&parent) {
             Ok(dir) => {
                 if let Some(owner) = owner {
                     owner.chown(dir.path())?;
@@ -160,13 +178,15 @@ pub(crate) fn clean_command(program: &Path, dir: &Path) -> Command {
 }
 
 /// Runs `command`, feeding `input` to its stdin from a separate thread, and fails with its
-/// stderr unless it exits 0. `shown` names the command in errors.
+/// stderr unless it exits 0. `shown` names the command in errors. The tool dies with the
+/// calling thread (which waits for it).
 pub(crate) fn run_tool(
     mut command: Command,
     input: Option<&str>,
     shown: &str,
 ) -> Result<Output, ServerError> {
     let program = command.get_program().to_owned();
+    lifeline::tie_to_this_thread(&mut command);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     if input.is_some() {
         command.stdin(Stdio::piped());
@@ -238,6 +258,70 @@ pub(crate) fn log_tail(path: &Path) -> String {
     )
 }
 
+/// How many free ports a start tries before giving up.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Starts a server on a free loopback port: `start(port)` runs with a port that was free a
+/// moment ago, and again with another one while it reports [`StartFailure::PortTaken`] (up to
+/// five ports). Returns what `start` returned and the port; `log_tail` supplies the server's
+/// log for the error when every port was taken.
+pub(crate) fn on_free_port<T>(
+    server: &'static str,
+    mut start: impl FnMut(u16) -> Result<T, StartFailure>,
+    log_tail: impl FnOnce() -> String,
+) -> Result<(T, u16), ServerError> {
+    for _ in 0..PORT_ATTEMPTS {
+        let port = free_port()?;
+        match start(port) {
+            Ok(started) => return Ok((started, port)),
+            Err(StartFailure::PortTaken) => {}
+            Err(StartFailure::Failed(error)) => return Err(error),
+        }
+    }
+    Err(ServerError::Start {
+        server,
+        reason: format!("{PORT_ATTEMPTS} free ports were taken before the server bound them"),
+        log_tail: log_tail(),
+    })
+}
+
+/// True when the child has exited (reaping it) or is a zombie.
+pub(crate) fn exited(child: &mut Child) -> bool {
+    match child.try_wait() {
+        Ok(Some(_)) | Err(_) => true,
+        Ok(None) => is_zombie_or_gone(child.id()),
+    }
+}
+
+/// True when `/proc/PID` is missing or the process is a zombie (`State: Z`).
+pub(crate) fn is_zombie_or_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        Ok(status) => status.lines().any(|line| {
+            line.strip_prefix("State:")
+                .is_some_and(|state| state.trim_start().starts_with('Z'))
+        }),
+        Err(_) => true,
+    }
+}
+
+/// Sends `signal` to `pid` (a process that is gone already is not an error).
+pub(crate) fn signal_pid(
+    server: &'static str,
+    pid: u32,
+    signal: Signal,
+) -> Result<(), ServerError> {
+    let stop_error = |reason: String| ServerError::Stop {
+        server,
+        pid,
+        reason,
+    };
+    let raw = i32::try_from(pid).map_err(|_| stop_error("pid out of range".into()))?;
+    match kill(Pid::from_raw(raw), signal) {
+        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+        Err(error) => Err(stop_error(format!("{signal}: {error}"))),
+    }
+}
+
 /// How a start attempt ended badly.
 pub(crate) enum StartFailure {
     /// The port was taken between choosing it and the server binding it: try another one.
@@ -247,7 +331,8 @@ pub(crate) enum StartFailure {
 }
 
 /// A server process we spawned; stopped with `stop_signal` (SIGKILL after a grace period)
-/// and reaped on [`Daemon::stop`] or drop. Because the child is only reaped by us, its pid
+/// and reaped on [`Daemon::stop`] or drop, and killed when the test process dies (it is
+/// spawned by [`lifeline::spawn`]). Because the child is only reaped by us, its pid
 /// cannot be reused by another process while we may signal it.
 #[derive(Debug)]
 pub(crate) struct Daemon {
@@ -258,9 +343,9 @@ pub(crate) struct Daemon {
 }
 
 impl Daemon {
-    /// Spawns `command` with stdout and stderr appended to `log`, then polls `ready` until it
-    /// is true, the child exits (a log mentioning "already in use" is [`StartFailure::PortTaken`])
-    /// or `timeout` passes.
+    /// Spawns `command` (with [`lifeline::spawn`]) with stdout and stderr appended to `log`,
+    /// then polls `ready` until it is true, the child exits (a log mentioning "already in use"
+    /// is [`StartFailure::PortTaken`]) or `timeout` passes.
     pub(crate) fn spawn(
         server: &'static str,
         mut command: Command,
@@ -279,10 +364,8 @@ impl Daemon {
             .try_clone()
             .map_err(|error| fail(ServerError::io("open", log)(error)))?;
         let program = command.get_program().to_owned();
-        let child = command
-            .stdout(file_out)
-            .stderr(file)
-            .spawn()
+        command.stdout(file_out).stderr(file);
+        let child = lifeline::spawn(command)
             .map_err(|error| fail(ServerError::io("spawn", program)(error)))?;
         let mut daemon = Self {
             server,
@@ -369,16 +452,7 @@ impl Daemon {
 
     /// Sends `signal` to the (unreaped, so still ours) child.
     fn signal(&self, signal: Signal) -> Result<(), ServerError> {
-        let stop_error = |reason: String| ServerError::Stop {
-            server: self.server,
-            pid: self.pid,
-            reason,
-        };
-        let raw = i32::try_from(self.pid).map_err(|_| stop_error("pid out of range".into()))?;
-        match kill(Pid::from_raw(raw), signal) {
-            Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-            Err(error) => Err(stop_error(format!("{signal}: {error}"))),
-        }
+        signal_pid(self.server, self.pid, signal)
     }
 }
 

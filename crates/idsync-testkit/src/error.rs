@@ -1,4 +1,4 @@
-//! Errors of the servers the test kit starts (slapd today; others later).
+//! Errors of the servers the test kit starts (slapd, 389-ds, PostgreSQL, MariaDB, MediaWiki).
 
 use std::path::PathBuf;
 

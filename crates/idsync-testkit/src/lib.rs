@@ -13,14 +13,17 @@
 //!   checker that asks MediaWiki's own code what it sees;
 //! * [`error`]: [`ServerError`], what starting or using a server can fail with.
 //!
-//! Later issues add more directory and database servers here (389-ds, PostgreSQL, …),
-//! each started in a temp dir on a free loopback port and stopped on drop.
+//! Every server is private: started in a temp dir on a free loopback port, stopped and reaped
+//! on drop; the system's own instances are never touched. Server (and runner) processes also
+//! die with the test process when it is killed and no drop runs (a parent-death signal; the
+//! next start removes the instance directories such a process left behind).
 
 pub mod compliance;
 mod daemon;
 pub mod ds389;
 pub mod error;
 mod golden;
+mod lifeline;
 pub mod mariadb;
 pub mod mediawiki;
 pub mod paths;
@@ -30,6 +33,7 @@ pub mod servers;
 pub mod slapd;
 pub mod sql_client;
 pub mod sqlite;
+mod stale;
 pub mod tls;
 
 pub use ds389::Ds389;

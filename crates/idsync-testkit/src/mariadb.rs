@@ -5,9 +5,10 @@
 //! bootstrap that creates the user [`USER`], see [`crate::golden`]) into a temp dir and runs
 //! `mariadbd --no-defaults` as a child process on a free `127.0.0.1` port, with its socket at
 //! `DIR/sock`, utf8mb4 by default and durability off (`innodb_flush_log_at_trx_commit=0`, no
-//! doublewrite, no binlog) for speed. When the tests run as root, the server drops to the
-//! `mysql` OS user (`--user=mysql`). The process is stopped (SIGTERM; SIGKILL after 10 s),
-//! reaped, and the directory removed when the [`MariaDb`] is dropped.
+//! doublewrite, no binlog) for speed. When the tests run as root, the server is started as the
+//! `mysql` OS user (not with `--user=mysql`: a server that switches users itself loses the
+//! parent-death signal that kills it with the test process). The process is stopped (SIGTERM;
+//! SIGKILL after 10 s), reaped, and the directory removed when the [`MariaDb`] is dropped.
 //!
 //! Accounts: [`USER`]/[`PASSWORD`] (`'idsync'@'%'` and `@'localhost'`, all privileges with
 //! grant option) for TCP clients such as the sinks; `root` without a password over the socket
@@ -43,8 +44,6 @@ const SERVER: &str = "mariadb";
 pub const USER: &str = "idsync";
 /// [`USER`]'s password.
 pub const PASSWORD: &str = "idsync-test-password";
-/// How many fresh ports are tried when another process takes the chosen one first.
-const PORT_ATTEMPTS: usize = 5;
 /// How long the server gets to become ready.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bumped when the template recipe changes.
@@ -132,32 +131,17 @@ impl MariaDb {
         })?;
         let dir = daemon::temp_dir(SERVER, "idsync-my-", owner)?;
         golden::copy_tree(&template.join("data"), &dir.path().join("data"))?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = daemon::free_port()?;
-            match spawn(&programs, dir.path(), port, owner.is_some()) {
-                Ok(daemon) => {
-                    return Ok(Self {
-                        daemon,
-                        port,
-                        programs,
-                        dir,
-                    })
-                }
-                Err(StartFailure::PortTaken) if attempt < PORT_ATTEMPTS => {}
-                Err(StartFailure::PortTaken) => {
-                    return Err(ServerError::Start {
-                        server: SERVER,
-                        reason: format!(
-                            "{PORT_ATTEMPTS} free ports were taken before the server bound them"
-                        ),
-                        log_tail: daemon::log_tail(&dir.path().join("mariadbd.log")),
-                    })
-                }
-                Err(StartFailure::Failed(error)) => return Err(error),
-            }
-        }
+        let (daemon, port) = daemon::on_free_port(
+            SERVER,
+            |port| spawn(&programs, dir.path(), port, owner),
+            || daemon::log_tail(&dir.path().join("mariadbd.log")),
+        )?;
+        Ok(Self {
+            daemon,
+            port,
+            programs,
+            dir,
+        })
     }
 
     /// `mysql://idsync:PASSWORD@127.0.0.1:PORT/` (no default database).
@@ -290,12 +274,13 @@ fn install_db(programs: &Programs, dir: &Path, as_root: bool) -> Result<(), Serv
     daemon::run_tool(command, Some(&sql), "mariadbd --bootstrap").map(drop)
 }
 
-/// Starts `mariadbd` on `port` and waits until it accepts connections on the port and socket.
+/// Starts `mariadbd` on `port` (as `owner`) and waits until it accepts connections on the
+/// port and socket.
 fn spawn(
     programs: &Programs,
     dir: &Path,
     port: u16,
-    as_root: bool,
+    owner: Option<ServiceUser>,
 ) -> Result<Daemon, StartFailure> {
     let socket = dir.join("sock");
     let mut command = daemon::clean_command(&programs.server, dir);
@@ -307,8 +292,8 @@ fn spawn(
         .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
         .args(["--bind-address=127.0.0.1", "--skip-name-resolve"])
         .args(SETTINGS);
-    if as_root {
-        command.arg("--user=mysql");
+    if let Some(owner) = owner {
+        owner.apply(&mut command);
     }
     Daemon::spawn(
         SERVER,

@@ -39,8 +39,6 @@ const SERVER: &str = "postgresql";
 pub const SUPERUSER: &str = "postgres";
 /// The database that always exists.
 pub const DEFAULT_DATABASE: &str = "postgres";
-/// How many fresh ports are tried when another process takes the chosen one first.
-const PORT_ATTEMPTS: usize = 5;
 /// How long the server gets to become ready.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bumped when the template recipe changes.
@@ -128,35 +126,20 @@ impl Postgres {
             golden::program_stamp(&bin.join("postgres"))
         );
         let template = golden::template(SERVER, &key, owner, |dir| initdb(&bin, dir, owner))?;
-        let dir = daemon::temp_dir(SERVER, "idsync-pg-", owner)?;
+        let dir = daemon::temp_dir_releasing(SERVER, "idsync-pg-", owner, release_shared_memory)?;
         let data = dir.path().join("data");
         golden::copy_tree(&template.join("data"), &data)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = daemon::free_port()?;
-            match spawn(&bin, dir.path(), port, owner) {
-                Ok(daemon) => {
-                    return Ok(Self {
-                        daemon,
-                        port,
-                        bin,
-                        dir,
-                    })
-                }
-                Err(StartFailure::PortTaken) if attempt < PORT_ATTEMPTS => {}
-                Err(StartFailure::PortTaken) => {
-                    return Err(ServerError::Start {
-                        server: SERVER,
-                        reason: format!(
-                            "{PORT_ATTEMPTS} free ports were taken before the server bound them"
-                        ),
-                        log_tail: daemon::log_tail(&dir.path().join("postgres.log")),
-                    })
-                }
-                Err(StartFailure::Failed(error)) => return Err(error),
-            }
-        }
+        let (daemon, port) = daemon::on_free_port(
+            SERVER,
+            |port| spawn(&bin, dir.path(), port, owner),
+            || daemon::log_tail(&dir.path().join("postgres.log")),
+        )?;
+        Ok(Self {
+            daemon,
+            port,
+            bin,
+            dir,
+        })
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
@@ -247,6 +230,36 @@ impl Postgres {
     }
 }
 
+/// Frees the System V shared memory segment of a killed server whose instance directory is
+/// `dir`: the postmaster keeps a small one (its key and id on line 7 of `postmaster.pid`)
+/// that outlives it unless it shuts down cleanly. Only a segment with that key and id that
+/// no process has attached is removed (`ipcrm -m ID`). Best effort.
+fn release_shared_memory(dir: &Path) {
+    let Ok(pid_file) = std::fs::read_to_string(dir.join("data/postmaster.pid")) else {
+        return;
+    };
+    let Some((key, id)) = pid_file.lines().nth(6).and_then(|line| {
+        let mut words = line.split_whitespace();
+        Some((words.next()?.to_owned(), words.next()?.to_owned()))
+    }) else {
+        return;
+    };
+    // Columns: key shmid perms size cpid lpid nattch …
+    let unattached = std::fs::read_to_string("/proc/sysvipc/shm").is_ok_and(|table| {
+        table.lines().skip(1).any(|row| {
+            let columns: Vec<&str> = row.split_whitespace().collect();
+            columns.first() == Some(&key.as_str())
+                && columns.get(1) == Some(&id.as_str())
+                && columns.get(6) == Some(&"0")
+        })
+    });
+    if let (true, Some(ipcrm)) = (unattached, daemon::find_program("ipcrm")) {
+        let mut command = daemon::clean_command(&ipcrm, Path::new("/"));
+        command.args(["-m", &id]);
+        drop(daemon::run_tool(command, None, "ipcrm"));
+    }
+}
+
 /// `initdb` into `DIR/data` (trust, superuser `postgres`, UTF-8, C locale, no fsync).
 fn initdb(bin: &Path, dir: &Path, owner: Option<ServiceUser>) -> Result<(), ServerError> {
     let mut command = daemon::clean_command(&bin.join("initdb"), dir);
@@ -297,6 +310,9 @@ fn spawn(
         "max_connections=50",
         "shared_buffers=16MB",
         "logging_collector=off",
+        // Dynamic shared memory as files in the data directory, not in /dev/shm: a server
+        // killed with its test process leaves nothing outside its instance directory.
+        "dynamic_shared_memory_type=mmap",
     ] {
         command.args(["-c", setting]);
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+use crate::lifeline;
 use crate::paths::{idsync_bin, plugin_dir};
 
 /// What a finished run printed and returned.
@@ -39,12 +40,14 @@ pub fn run(args: &[&str], cwd: &Path) -> RunOutput {
     run_with_env(args, cwd, &[])
 }
 
-/// Runs `idsync ARGS` to completion with extra environment variables.
+/// Runs `idsync ARGS` to completion with extra environment variables (killed if the calling
+/// thread ends first, e.g. when the test process is killed).
 pub fn run_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> RunOutput {
     let mut command = command(args, cwd);
     for (key, value) in env {
         command.env(key, value);
     }
+    lifeline::tie_to_this_thread(&mut command);
     let output = command
         .output()
         .unwrap_or_else(|error| panic!("cannot run `{}`: {error}", idsync_bin().display()));
@@ -55,7 +58,8 @@ pub fn run_with_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> RunOutpu
     }
 }
 
-/// A long-running `idsync` (e.g. `sync` without `--once`); killed when dropped.
+/// A long-running `idsync` (e.g. `sync` without `--once`); killed when dropped, and when the
+/// test process dies.
 pub struct RunnerProcess {
     child: Child,
     stderr_path: PathBuf,
@@ -76,11 +80,9 @@ impl RunnerProcess {
         for (key, value) in env {
             command.env(key, value);
         }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start idsync: {error}"));
+        command.stdout(Stdio::null()).stderr(log);
+        let child =
+            lifeline::spawn(command).unwrap_or_else(|error| panic!("cannot start idsync: {error}"));
         Self { child, stderr_path }
     }
 

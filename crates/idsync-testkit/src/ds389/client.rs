@@ -3,8 +3,9 @@
 
 use std::process::Command;
 
+use crate::daemon::run_tool;
 use crate::error::ServerError;
-use crate::slapd::process::{run_tool, tool_command};
+use crate::slapd::process::tool_command;
 use crate::slapd::SyncRefresh;
 
 use super::{Ds389, ADMIN_DN, ADMIN_PASSWORD, SERVER, SYNC_DN, SYNC_PASSWORD};

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::daemon::{free_port, run_tool};
 use crate::error::ServerError;
-use crate::slapd::process::{free_port, run_tool};
 
 use super::dse::Dse;
 use super::ipa::{schema_ldif, IpaSeed};

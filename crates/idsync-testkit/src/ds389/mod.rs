@@ -76,6 +76,8 @@ pub const SYNC_CONTROL_OID: &str = crate::slapd::SYNC_CONTROL_OID;
 
 /// The name used in errors.
 const SERVER: &str = "389-ds";
+/// The start of an instance directory's name (a [`crate::stale`] tag follows).
+const DIR_PREFIX: &str = "ds389-";
 /// The instance name inside every copy (`slapd-idsync`).
 const INSTANCE: &str = "idsync";
 /// The server binary (Debian `389-ds-base`).
@@ -90,8 +92,6 @@ const CLIENT_TOOLS: [&str; 3] = [
     "/usr/bin/ldapmodify",
     "/usr/bin/ldapdelete",
 ];
-/// How many fresh ports are tried when another process takes the chosen one first.
-const PORT_ATTEMPTS: usize = 5;
 
 /// What the user backend holds.
 #[derive(Clone, Debug, Default)]
@@ -228,8 +228,9 @@ impl Ds389 {
             why,
         })?;
         let golden = golden::golden()?;
+        crate::stale::remove_stale(&std::env::temp_dir(), DIR_PREFIX);
         let dir = tempfile::Builder::new()
-            .prefix("ds389-")
+            .prefix(&crate::stale::tagged(DIR_PREFIX))
             .tempdir()
             .map_err(ServerError::io(
                 "create a temp dir in",
@@ -251,38 +252,26 @@ impl Ds389 {
                 None
             }
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = crate::slapd::process::free_port()?;
-            set_config(&layout, "cn=config", "nsslapd-port", &[&port.to_string()])?;
-            let url = format!("ldap://127.0.0.1:{port}");
-            match process::start(&layout, &url, options.start_timeout) {
-                Ok(child) => {
-                    return Ok(Self {
-                        last_pid: child.id(),
-                        child: Some(child),
-                        port,
-                        url,
-                        options,
-                        directory,
-                        layout,
-                        dir,
-                    })
-                }
-                Err(process::StartFailure::PortTaken) if attempt < PORT_ATTEMPTS => {}
-                Err(process::StartFailure::PortTaken) => {
-                    return Err(ServerError::Start {
-                        server: SERVER,
-                        reason: format!(
-                            "{PORT_ATTEMPTS} free ports were taken before ns-slapd bound them"
-                        ),
-                        log_tail: layout.log_tail(),
-                    })
-                }
-                Err(process::StartFailure::Failed(error)) => return Err(error),
-            }
-        }
+        let ((child, url), port) = crate::daemon::on_free_port(
+            SERVER,
+            |port| {
+                set_config(&layout, "cn=config", "nsslapd-port", &[&port.to_string()])
+                    .map_err(process::StartFailure::Failed)?;
+                let url = format!("ldap://127.0.0.1:{port}");
+                process::start(&layout, &url, options.start_timeout).map(|child| (child, url))
+            },
+            || layout.log_tail(),
+        )?;
+        Ok(Self {
+            last_pid: child.id(),
+            child: Some(child),
+            port,
+            url,
+            options,
+            directory,
+            layout,
+            dir,
+        })
     }
 
     /// `ldap://127.0.0.1:PORT`.
@@ -362,7 +351,7 @@ impl Ds389 {
 
     /// True while the server process runs.
     pub fn is_running(&self) -> bool {
-        self.child.is_some() && !crate::slapd::process::is_zombie_or_gone(self.last_pid)
+        self.child.is_some() && !crate::daemon::is_zombie_or_gone(self.last_pid)
     }
 
     /// The server's errors log.

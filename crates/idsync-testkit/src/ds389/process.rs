@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
+use crate::daemon::ServiceUser;
+pub(crate) use crate::daemon::StartFailure;
+use crate::daemon::{exited, run_tool, signal_pid};
 use crate::error::ServerError;
-use crate::slapd::process::{is_zombie_or_gone, run_tool, tool_command};
+use crate::lifeline;
+use crate::slapd::process::tool_command;
 
 use super::{INSTANCE, NS_SLAPD, SERVER};
 
@@ -117,18 +120,18 @@ pub(crate) fn ldif2db(layout: &Layout, file: &Path) -> Result<(), ServerError> {
         })
 }
 
-/// How a start attempt ended badly.
-pub(crate) enum StartFailure {
-    /// The port was taken between choosing it and ns-slapd binding it: try another one.
-    PortTaken,
-    /// Anything else.
-    Failed(ServerError),
-}
-
-/// Starts `ns-slapd -D CONFIG -i PIDFILE -d 0` in the foreground (it stays our child; it
-/// drops to the `dirsrv` user itself) and waits up to `timeout` until `url` answers.
+/// Starts `ns-slapd -D CONFIG -i PIDFILE -d 0` in the foreground and waits up to `timeout`
+/// until `url` answers. It stays our child, spawned by [`lifeline::spawn`] so it dies with the
+/// test process, and is started as the `dirsrv` user (when we are root) rather than switching
+/// to it itself, which would clear its parent-death signal.
 pub(crate) fn start(layout: &Layout, url: &str, timeout: Duration) -> Result<Child, StartFailure> {
     let failed = |error: ServerError| StartFailure::Failed(error);
+    let user = ServiceUser::when_root(SERVER, "dirsrv").map_err(failed)?;
+    if let Some(user) = user {
+        // ns-slapd binds its ldapi socket (`run/slapd-NAME.socket`) before it would drop
+        // privileges; started as `dirsrv`, it needs `run/` to be its own.
+        user.chown(&layout.root.join("run")).map_err(failed)?;
+    }
     let console = layout.console_log();
     let log = OpenOptions::new()
         .create(true)
@@ -140,7 +143,8 @@ pub(crate) fn start(layout: &Layout, url: &str, timeout: Duration) -> Result<Chi
         .map_err(|error| failed(ServerError::io("open", &console)(error)))?;
     // A stale pid file would make ns-slapd refuse to start.
     drop(std::fs::remove_file(layout.pid_file()));
-    let mut child = Command::new(NS_SLAPD)
+    let mut command = Command::new(NS_SLAPD);
+    command
         .arg("-D")
         .arg(layout.config_dir())
         .arg("-i")
@@ -148,8 +152,11 @@ pub(crate) fn start(layout: &Layout, url: &str, timeout: Duration) -> Result<Chi
         .args(["-d", "0"])
         .stdin(Stdio::null())
         .stdout(log_out)
-        .stderr(log)
-        .spawn()
+        .stderr(log);
+    if let Some(user) = user {
+        user.apply(&mut command);
+    }
+    let mut child = lifeline::spawn(command)
         .map_err(|error| failed(ServerError::io("spawn", NS_SLAPD)(error)))?;
 
     let deadline = Instant::now() + timeout;
@@ -225,7 +232,7 @@ pub(crate) fn stop(child: &mut Child, layout: &Layout, how: Stop) -> Result<(), 
         });
     }
     if let Stop::Graceful(grace) = how {
-        signal(pid, Signal::SIGTERM)?;
+        signal_pid(SERVER, pid, Signal::SIGTERM)?;
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if exited(child) {
@@ -238,7 +245,7 @@ pub(crate) fn stop(child: &mut Child, layout: &Layout, how: Stop) -> Result<(), 
         }
     }
     if !exited(child) {
-        signal(pid, Signal::SIGKILL)?;
+        signal_pid(SERVER, pid, Signal::SIGKILL)?;
     }
     child
         .wait()
@@ -250,31 +257,6 @@ pub(crate) fn stop(child: &mut Child, layout: &Layout, how: Stop) -> Result<(), 
 fn kill_and_reap(child: &mut Child) {
     drop(child.kill());
     drop(child.wait());
-}
-
-/// True when the child has exited (reaping it) or is a zombie.
-fn exited(child: &mut Child) -> bool {
-    match child.try_wait() {
-        Ok(Some(_)) | Err(_) => true,
-        Ok(None) => is_zombie_or_gone(child.id()),
-    }
-}
-
-/// Sends `signal` to `pid`.
-fn signal(pid: u32, signal: Signal) -> Result<(), ServerError> {
-    let raw = i32::try_from(pid).map_err(|_| ServerError::Stop {
-        server: SERVER,
-        pid,
-        reason: "pid out of range".to_owned(),
-    })?;
-    match kill(Pid::from_raw(raw), signal) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-        Err(error) => Err(ServerError::Stop {
-            server: SERVER,
-            pid,
-            reason: format!("{signal}: {error}"),
-        }),
-    }
 }
 
 /// True when `pid` is alive and its command line holds `-D CONFIG_DIR` of `layout`.

@@ -5,8 +5,9 @@ use std::process::Command;
 
 use crate::error::ServerError;
 
-use super::process::{run_tool, tool_command};
+use super::process::tool_command;
 use super::{Slapd, PERMANENTLY_LOCKED, SERVER, SYNC_DN, SYNC_PASSWORD};
+use crate::daemon::run_tool;
 
 /// How a tool authenticates.
 #[derive(Clone, Copy)]

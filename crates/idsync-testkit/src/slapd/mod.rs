@@ -70,8 +70,6 @@ const SLAPPASSWD: &str = "/usr/sbin/slappasswd";
 const CLIENT_TOOLS: [&str; 4] = ["ldapsearch", "ldapadd", "ldapmodify", "ldapdelete"];
 /// `sun_path` holds 108 bytes including the NUL; stay well below.
 const MAX_SOCKET_PATH: usize = 100;
-/// How many fresh ports are tried when another process takes the chosen one first.
-const PORT_ATTEMPTS: usize = 5;
 
 /// An overlay on the MDB database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,52 +351,43 @@ impl Slapd {
             None
         };
         build_instance(dir.path(), &options, pki.as_ref())?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let port = process::free_port()?;
-            let url = format!("ldap://127.0.0.1:{port}/");
-            let ldaps_url = match &pki {
-                Some(_) => Some(format!("ldaps://127.0.0.1:{}/", process::free_port()?)),
-                None => None,
-            };
-            let ldaps = ldaps_url
-                .as_deref()
-                .zip(pki.as_ref().map(|pki| pki.ca_cert()));
-            match process::start(
-                dir.path(),
-                &url,
-                &ldapi_url,
-                ldaps.as_ref().map(|(url, ca)| (*url, ca.as_path())),
-                &options.debug,
-                options.start_timeout,
-            ) {
-                Ok(child) => {
-                    return Ok(Self {
-                        last_pid: child.id(),
-                        child: Some(child),
-                        port,
-                        url,
-                        ldapi_url,
-                        ldaps_url,
-                        pki,
-                        options,
-                        dir,
-                    })
-                }
-                Err(process::StartFailure::PortTaken) if attempt < PORT_ATTEMPTS => {}
-                Err(process::StartFailure::PortTaken) => {
-                    return Err(ServerError::Start {
-                        server: SERVER,
-                        reason: format!(
-                            "{PORT_ATTEMPTS} free ports were taken before slapd bound them"
-                        ),
-                        log_tail: process::log_tail(dir.path()),
-                    })
-                }
-                Err(process::StartFailure::Failed(error)) => return Err(error),
-            }
-        }
+        let ((child, url, ldaps_url), port) = crate::daemon::on_free_port(
+            SERVER,
+            |port| {
+                let url = format!("ldap://127.0.0.1:{port}/");
+                let ldaps_url = match &pki {
+                    Some(_) => Some(format!(
+                        "ldaps://127.0.0.1:{}/",
+                        crate::daemon::free_port().map_err(process::StartFailure::Failed)?
+                    )),
+                    None => None,
+                };
+                let ldaps = ldaps_url
+                    .as_deref()
+                    .zip(pki.as_ref().map(|pki| pki.ca_cert()));
+                process::start(
+                    dir.path(),
+                    &url,
+                    &ldapi_url,
+                    ldaps.as_ref().map(|(url, ca)| (*url, ca.as_path())),
+                    &options.debug,
+                    options.start_timeout,
+                )
+                .map(|child| (child, url, ldaps_url))
+            },
+            || process::log_tail(dir.path()),
+        )?;
+        Ok(Self {
+            last_pid: child.id(),
+            child: Some(child),
+            port,
+            url,
+            ldapi_url,
+            ldaps_url,
+            pki,
+            options,
+            dir,
+        })
     }
 
     /// `ldap://127.0.0.1:PORT/`.
@@ -473,7 +462,7 @@ impl Slapd {
 
     /// True while the server process runs.
     pub fn is_running(&self) -> bool {
-        self.child.is_some() && !process::is_zombie_or_gone(self.last_pid)
+        self.child.is_some() && !crate::daemon::is_zombie_or_gone(self.last_pid)
     }
 
     /// Everything the server logged (`slapd -d LEVEL` output).
@@ -526,11 +515,17 @@ impl Drop for Slapd {
     }
 }
 
+/// The start of an instance directory's name (a [`crate::stale`] tag follows).
+const DIR_PREFIX: &str = "slapd-";
+
 /// A temp dir whose ldapi socket path fits `sun_path` (falls back from `$TMPDIR` to `/tmp`).
+/// Instance directories left there by killed test processes are removed first.
 fn make_temp_dir() -> Result<TempDir, ServerError> {
+    let tagged = crate::stale::tagged(DIR_PREFIX);
     let make = |parent: &Path| {
+        crate::stale::remove_stale(parent, DIR_PREFIX);
         tempfile::Builder::new()
-            .prefix("slapd-")
+            .prefix(&tagged)
             .tempdir_in(parent)
             .map_err(ServerError::io("create a temp dir in", parent))
     };

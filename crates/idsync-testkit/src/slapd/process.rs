@@ -1,15 +1,16 @@
 //! Building, starting and stopping the slapd process.
 
 use std::fs::OpenOptions;
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
+use crate::daemon::{exited, signal_pid};
+pub(crate) use crate::daemon::{run_tool, StartFailure};
 use crate::error::ServerError;
+use crate::lifeline;
 
 use super::{SERVER, SLAPADD, SLAPD};
 
@@ -27,60 +28,6 @@ pub(crate) fn tool_command(program: &str) -> Command {
     let mut command = Command::new(program);
     command.env("LDAPNOINIT", "1").stdin(Stdio::null());
     command
-}
-
-/// Runs a prepared command, feeding `input` to its stdin from a separate thread (so a tool
-/// that writes while it reads cannot dead-lock), and fails with its stderr unless it exits 0.
-pub(crate) fn run_tool(
-    mut command: Command,
-    input: Option<&str>,
-    shown: &str,
-) -> Result<Output, ServerError> {
-    let program = command.get_program().to_owned();
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    if input.is_some() {
-        command.stdin(Stdio::piped());
-    }
-    let mut child = command
-        .spawn()
-        .map_err(ServerError::io("run", program.clone()))?;
-    let writer = match (input, child.stdin.take()) {
-        (Some(text), Some(mut stdin)) => {
-            let text = text.to_owned();
-            Some(std::thread::spawn(move || {
-                use std::io::Write as _;
-                // A tool that exits early closes the pipe; its exit status reports why.
-                drop(stdin.write_all(text.as_bytes()));
-            }))
-        }
-        _ => None,
-    };
-    let output = child
-        .wait_with_output()
-        .map_err(ServerError::io("wait for", program))?;
-    if let Some(writer) = writer {
-        drop(writer.join());
-    }
-    if output.status.success() {
-        Ok(output)
-    } else {
-        Err(ServerError::Tool {
-            command: shown.to_owned(),
-            status: output.status.to_string(),
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        })
-    }
-}
-
-/// A loopback port that was free a moment ago (bound to 127.0.0.1:0, then released).
-pub(crate) fn free_port() -> Result<u16, ServerError> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(ServerError::io("bind", "127.0.0.1:0"))?;
-    let port = listener
-        .local_addr()
-        .map_err(ServerError::io("bind", "127.0.0.1:0"))?
-        .port();
-    Ok(port)
 }
 
 /// Loads `ldif_file` into a database with `slapadd` (`-n0` for cn=config, else `-q -b suffix`).
@@ -112,16 +59,9 @@ pub(crate) enum SlapaddTarget<'a> {
     Suffix(&'a str),
 }
 
-/// How a start attempt ended badly.
-pub(crate) enum StartFailure {
-    /// The port was taken between choosing it and slapd binding it: try another one.
-    PortTaken,
-    /// Anything else.
-    Failed(ServerError),
-}
-
 /// Starts `slapd -d 0 -F DIR/slapd.d -h "URL [LDAPS] LDAPI"` with stderr appended to `DIR/slapd.log`,
-/// then waits up to `timeout` until both listeners answer a root DSE search.
+/// then waits up to `timeout` until both listeners answer a root DSE search. slapd runs as the
+/// current user and is spawned by [`lifeline::spawn`]: it dies with the test process.
 pub(crate) fn start(
     dir: &Path,
     url: &str,
@@ -139,7 +79,8 @@ pub(crate) fn start(
     let log_out = log
         .try_clone()
         .map_err(|error| StartFailure::Failed(ServerError::io("open", &log_path)(error)))?;
-    let mut child = tool_command(SLAPD)
+    let mut command = tool_command(SLAPD);
+    command
         .arg("-d")
         .arg(debug)
         .arg("-F")
@@ -150,8 +91,8 @@ pub(crate) fn start(
             None => format!("{url} {ldapi_url}"),
         })
         .stdout(log_out)
-        .stderr(log)
-        .spawn()
+        .stderr(log);
+    let mut child = lifeline::spawn(command)
         .map_err(|error| StartFailure::Failed(ServerError::io("spawn", SLAPD)(error)))?;
 
     let deadline = Instant::now() + timeout;
@@ -240,7 +181,7 @@ pub(crate) fn stop(child: &mut Child, dir: &Path) -> Result<(), ServerError> {
             ),
         });
     }
-    signal(pid, Signal::SIGTERM)?;
+    signal_pid(SERVER, pid, Signal::SIGTERM)?;
     let deadline = Instant::now() + STOP_GRACE;
     while Instant::now() < deadline {
         if exited(child) {
@@ -249,48 +190,12 @@ pub(crate) fn stop(child: &mut Child, dir: &Path) -> Result<(), ServerError> {
         std::thread::sleep(STOP_POLL);
     }
     if !exited(child) {
-        signal(pid, Signal::SIGKILL)?;
+        signal_pid(SERVER, pid, Signal::SIGKILL)?;
     }
     child
         .wait()
         .map(drop)
         .map_err(ServerError::io("wait for", SLAPD))
-}
-
-/// True when the child has exited (reaping it) or is a zombie.
-fn exited(child: &mut Child) -> bool {
-    match child.try_wait() {
-        Ok(Some(_)) | Err(_) => true,
-        Ok(None) => is_zombie_or_gone(child.id()),
-    }
-}
-
-/// Sends `signal` to `pid`.
-fn signal(pid: u32, signal: Signal) -> Result<(), ServerError> {
-    let raw = i32::try_from(pid).map_err(|_| ServerError::Stop {
-        server: SERVER,
-        pid,
-        reason: "pid out of range".to_owned(),
-    })?;
-    match kill(Pid::from_raw(raw), signal) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-        Err(error) => Err(ServerError::Stop {
-            server: SERVER,
-            pid,
-            reason: format!("{signal}: {error}"),
-        }),
-    }
-}
-
-/// True when `/proc/PID` is missing or the process is a zombie (`State: Z`).
-pub(crate) fn is_zombie_or_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
-        Ok(status) => status.lines().any(|line| {
-            line.strip_prefix("State:")
-                .is_some_and(|state| state.trim_start().starts_with('Z'))
-        }),
-        Err(_) => true,
-    }
 }
 
 /// True when `pid` is alive and its command line holds `-F DIR/slapd.d`.
