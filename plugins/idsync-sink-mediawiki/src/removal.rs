@@ -35,6 +35,9 @@ pub fn remove(ap: &mut Applier<'_, '_>, removals: &[Removal]) -> Result<(), SqlE
         if !seen.insert(removal.id) {
             continue;
         }
+        // An entry that left the directory is no longer refused: its quarantine row goes
+        // (a refused entry never had a mapping, so this comes first).
+        ap.accepted(removal.id);
         let Some(mapping) = ap.index.get(&removal.id).cloned() else {
             continue;
         };

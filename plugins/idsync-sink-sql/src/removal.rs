@@ -16,6 +16,9 @@ pub fn remove(
 ) -> Result<(), SqlError> {
     let mut targets: Vec<(EntryId, RemovalAction, Option<i64>)> = Vec::new();
     for removal in removals {
+        // An entry that left the directory is no longer refused: its quarantine row goes
+        // (a refused entry never had a mapping, so this comes first).
+        ap.accepted(removal.id);
         let Some(mapping) = ap.index.get(&removal.id) else {
             continue;
         };
