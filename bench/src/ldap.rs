@@ -239,6 +239,17 @@ pub fn serve(common: &Common) -> Result<()> {
         &work.join("serve.db"),
     )?;
     line(&format!("directory: {}", directory.describe()));
+    let wiki = idsync_testkit::mediawiki::MediaWiki::install(
+        idsync_testkit::mediawiki::MwBackend::Sqlite,
+        None,
+    )?;
+    let wiki_config =
+        crate::mediawiki::write_config(&work, "serve-mw", &directory, &password, &wiki)?;
+    line(&format!(
+        "MediaWiki on SQLite at {}; configuration {}",
+        wiki.url(),
+        wiki_config.display()
+    ));
     line(&format!(
         "slapd at {}; configuration {}; touch {} to stop",
         directory.slapd.url(),

@@ -42,8 +42,9 @@ enum Command {
     /// slapd → SQLite through the sql plugin: read floor, initial sync, no-op re-sync,
     /// persist latency, restart with a cookie, peak RSS.
     Ldap(Common),
-    /// Starts the directory of the `ldap` benchmark, writes `KEEP/serve.toml` (sql plugin into
-    /// `KEEP/serve.db`) and waits until the file `KEEP/stop` exists (for profiling by hand).
+    /// Starts the directory of the `ldap` benchmark and a MediaWiki on SQLite, writes
+    /// `KEEP/serve.toml` (sql plugin into `KEEP/serve.db`) and `KEEP/serve-mw.toml`, and waits
+    /// until the file `KEEP/stop` exists (for profiling by hand).
     Serve(Common),
     /// slapd → MediaWiki (plugin "mediawiki") on SQLite and MariaDB: initial sync, no-op
     /// re-sync, persist latency, restart with a cookie, peak RSS.

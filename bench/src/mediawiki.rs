@@ -252,7 +252,7 @@ fn run_backend(
 }
 
 /// Writes `work/NAME.toml` for `wiki`.
-fn write_config(
+pub fn write_config(
     work: &Path,
     name: &str,
     directory: &Directory,
