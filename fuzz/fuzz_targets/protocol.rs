@@ -135,9 +135,10 @@ fn run(u: &mut Unstructured) -> Result<()> {
                 protocol.reread_result(target, entry.as_ref(), &mut reread);
             }
             assert!(
-                reread
-                    .iter()
-                    .all(|e| matches!(e, Event::Changed(_) | Event::Deleted(_))),
+                reread.iter().all(|e| matches!(
+                    e,
+                    Event::Changed(_) | Event::Deleted(_) | Event::Present(_)
+                )),
                 "re-reads emitted {reread:?}"
             );
             out.clear();
