@@ -224,6 +224,19 @@ impl MemberIndex {
         }
     }
 
+    /// Marks dirty every group that holds one of `members` directly (one pass over all
+    /// groups): they resolved these members before the sink held them (index warm-up).
+    pub(crate) fn mark_groups_holding(&mut self, members: &HashSet<EntryId>) {
+        if members.is_empty() {
+            return;
+        }
+        for (group, links) in &self.groups {
+            if links.direct.iter().any(|member| members.contains(member)) {
+                self.dirty.insert(*group);
+            }
+        }
+    }
+
     /// The kind of a known entry.
     pub(crate) fn kind(&self, id: &EntryId) -> Option<EntryKind> {
         self.nodes.get(id).map(|node| node.kind)

@@ -134,6 +134,9 @@ pub struct Engine {
     synced: HashMap<EntryId, EntryKind>,
     /// Ids changed or present since the refresh began.
     mentioned: HashSet<EntryId>,
+    /// Entries changed in this refresh that the sink did not hold: groups that already
+    /// resolved them (through the index warm-up) must be recomputed at the refresh end.
+    fresh: HashSet<EntryId>,
     pending: Pending,
     /// The newest cookie seen and not committed yet.
     pending_cookie: Option<Vec<u8>>,
@@ -196,6 +199,7 @@ impl Engine {
             index: MemberIndex::default(),
             synced: state.synced.into_iter().collect(),
             mentioned: HashSet::new(),
+            fresh: HashSet::new(),
             pending: Pending::default(),
             pending_cookie: None,
             queued: VecDeque::new(),
@@ -242,6 +246,13 @@ impl Engine {
                     self.mentioned.insert(id);
                 }
                 self.index.upsert(&entry, true);
+                if !self.synced.contains_key(&id) {
+                    self.fresh.insert(id);
+                    if self.phase == Phase::Persist {
+                        self.index.mark_groups_holding(&self.fresh);
+                        self.fresh.clear();
+                    }
+                }
                 entry.members = Vec::new();
                 self.pending.upsert(entry);
             }
@@ -346,6 +357,8 @@ impl Engine {
             self.phase = Phase::Persist;
             return Ok(());
         }
+        self.index.mark_groups_holding(&self.fresh);
+        self.fresh.clear();
         if delete_unmentioned {
             let gone_from_index: Vec<EntryId> = self
                 .index
