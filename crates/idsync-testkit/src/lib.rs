@@ -30,6 +30,7 @@ pub mod paths;
 pub mod postgres;
 pub mod runner;
 pub mod servers;
+pub mod sink_bench;
 pub mod slapd;
 pub mod sql_client;
 pub mod sqlite;

@@ -1,29 +1,33 @@
-//! Measures the SQL sink alone on the benchmark shape: 100k users, 10k groups, 1M memberships
-//! into SQLite, in batches like the engine sends them; then a no-op re-sync.
-//!
-//! `cargo run --release -p idsync-sink-sql --example bench [-- DIR]`
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The data set and driver the sinks' own benchmark examples share: 100k users, 10k groups and
+//! 1M memberships in batches like the engine sends them, applied straight to a sink.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use idsync_core::{
-    ApplyOptions, Batch, CookieUpdate, Entry, EntryId, EntryKind, GroupMembers, Sink, SyncPolicy,
+    ApplyOptions, Batch, CookieUpdate, Entry, EntryId, EntryKind, GroupMembers, Sink,
 };
-use idsync_sink_sql::{SqlSink, SqlSinkConfig};
 use uuid::Uuid;
 
-const USERS: u128 = 100_000;
-const GROUPS: u128 = 10_000;
-const MEMBERS_PER_GROUP: u128 = 100;
-const BATCH: usize = 1_000;
-const MEMBERSHIP_WEIGHT: usize = 100_000;
+/// Users in the data set.
+pub const USERS: u128 = 100_000;
+/// Groups in the data set.
+pub const GROUPS: u128 = 10_000;
+/// Direct members of each group (1M memberships in all).
+pub const MEMBERS_PER_GROUP: u128 = 100;
+/// Entries per batch, as the engine sends them.
+pub const BATCH: usize = 1_000;
+/// Member ids per membership batch.
+pub const MEMBERSHIP_WEIGHT: usize = 100_000;
 
-fn id(n: u128) -> EntryId {
+/// The id of user `n` (groups: `USERS + n`).
+pub fn id(n: u128) -> EntryId {
     EntryId(Uuid::from_u128(n + 1))
 }
 
-fn user(n: u128) -> Entry {
+/// User `n` with a display name and a mail address.
+pub fn user(n: u128) -> Entry {
     let name = format!("user{n:06}");
     let mut attrs = BTreeMap::new();
     attrs.insert("displayName".to_owned(), vec![format!("User {n}")]);
@@ -39,7 +43,8 @@ fn user(n: u128) -> Entry {
     }
 }
 
-fn group(n: u128) -> Entry {
+/// Group `n` with a description.
+pub fn group(n: u128) -> Entry {
     let name = format!("group{n:05}");
     let mut attrs = BTreeMap::new();
     attrs.insert("description".to_owned(), vec![format!("Group {n}")]);
@@ -54,7 +59,8 @@ fn group(n: u128) -> Entry {
     }
 }
 
-fn members(n: u128) -> GroupMembers {
+/// The direct member set of group `n`.
+pub fn members(n: u128) -> GroupMembers {
     let mut members: Vec<EntryId> = (0..MEMBERS_PER_GROUP)
         .map(|i| id((n * 7 + i * 997) % USERS))
         .collect();
@@ -66,7 +72,9 @@ fn members(n: u128) -> GroupMembers {
     }
 }
 
-fn batches() -> Vec<Batch> {
+/// Every user and group in batches of [`BATCH`], then the member sets, the last batch
+/// carrying a cookie.
+pub fn batches() -> Vec<Batch> {
     let mut batches = Vec::new();
     let entries: Vec<Entry> = (0..USERS).map(user).chain((0..GROUPS).map(group)).collect();
     for chunk in entries.chunks(BATCH) {
@@ -94,7 +102,8 @@ fn batches() -> Vec<Batch> {
     batches
 }
 
-fn peak_rss_mb() -> u64 {
+/// This process's peak resident set size in MB (0 when unknown).
+pub fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -107,7 +116,9 @@ fn peak_rss_mb() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
-fn run(sink: &mut SqlSink, batches: &[Batch], label: &str) {
+/// Applies `batches` and prints the wall time (split into upserts and memberships), the
+/// counts and the peak RSS under `label`. Panics on a sink error (benchmarks only).
+pub fn run(sink: &mut dyn Sink, batches: &[Batch], label: &str) {
     let start = Instant::now();
     let mut upserts = std::time::Duration::ZERO;
     let mut counts = idsync_core::ChangeCounts::default();
@@ -130,46 +141,4 @@ fn run(sink: &mut SqlSink, batches: &[Batch], label: &str) {
         counts.members_added,
         peak_rss_mb()
     );
-}
-
-fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = std::env::args()
-        .nth(1)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| dir.path().to_path_buf())
-        .join("bench.db");
-    let config: SqlSinkConfig = serde_json::from_value(serde_json::json!({
-        "url": format!("sqlite://{}", path.display()),
-        "create_tables": true,
-        "users": {
-            "table": "users", "key": "id",
-            "disable": { "column": "active", "disabled_value": "0", "enabled_value": "1" },
-            "columns": { "username": "name", "display_name": "displayName", "email": "mail" }
-        },
-        "groups": { "table": "groups", "key": "id", "columns": { "name": "name", "description": "description" } },
-        "memberships": { "table": "group_members", "group": "group_id", "member": "user_id" }
-    }))
-    .unwrap();
-    let batches = batches();
-    println!(
-        "{} batches prepared, peak_rss={} MB",
-        batches.len(),
-        peak_rss_mb()
-    );
-    let mut sink = SqlSink::new(config.clone()).unwrap();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    run(&mut sink, &batches, "initial sync");
-    run(&mut sink, &batches, "no-op re-sync");
-    sink.close().unwrap();
-    let mut sink = SqlSink::new(config).unwrap();
-    let started = Instant::now();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    let state = sink.load_state().unwrap();
-    println!(
-        "restart: prepare + load_state {:.2} s ({} synced)",
-        started.elapsed().as_secs_f64(),
-        state.synced.len()
-    );
-    run(&mut sink, &batches, "no-op re-sync after restart");
 }
