@@ -131,8 +131,39 @@ pub const CANONICAL_ATTRIBUTES: &[&str] = &[
 /// Normalises a DN for comparison: lower case, no blanks around `,`, `=` and `+`.
 ///
 /// This is not full RFC 4514 matching, but it makes the DNs a server writes into member values
-/// compare equal to the DNs it reports for entries.
+/// compare equal to the DNs it reports for entries. Surrounding white space is trimmed; inside,
+/// a run of spaces next to a separator (or at the start) is dropped and any other run becomes
+/// one space.
 pub fn normalize_dn(dn: &str) -> String {
+    let dn = dn.trim();
+    if !dn.is_ascii() {
+        return normalize_dn_general(dn);
+    }
+    // ASCII (nearly every DN): bytes, no Unicode case mapping.
+    if !dn.as_bytes().contains(&b' ') {
+        return dn.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(dn.len());
+    let mut pending_space = false;
+    for byte in dn.bytes() {
+        if byte == b' ' {
+            pending_space = true;
+            continue;
+        }
+        if pending_space
+            && !matches!(byte, b',' | b'=' | b'+')
+            && !matches!(out.as_bytes().last(), Some(b',' | b'=' | b'+') | None)
+        {
+            out.push(' ');
+        }
+        pending_space = false;
+        out.push(char::from(byte.to_ascii_lowercase()));
+    }
+    out
+}
+
+/// [`normalize_dn`] for any text (the path taken for non-ASCII DNs).
+fn normalize_dn_general(dn: &str) -> String {
     let mut out = String::with_capacity(dn.len());
     let mut pending_space = false;
     for ch in dn.trim().chars() {
@@ -162,5 +193,47 @@ mod tests {
             "uid=alice,ou=people,dc=example,dc=org"
         );
         assert_eq!(normalize_dn("cn=Ann Lee,dc=x"), "cn=ann lee,dc=x");
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_the_general_one() {
+        let cases = [
+            "",
+            " ",
+            "   ",
+            "uid=alice,ou=people,dc=example,dc=org",
+            "UID=Alice,OU=People,DC=Example,DC=Org",
+            " UID=Alice , ou=People,  DC=Example,dc=org ",
+            "cn=Ann Lee,dc=x",
+            "cn=Ann    Lee , dc = x",
+            "cn = a + sn = b,dc=x",
+            "  ,  = + ",
+            " leading space",
+            "trailing space ",
+            "\tcn=tab\t",
+            "\u{b}cn=vertical tab\u{b}",
+            "cn=a\\, b,dc=x",
+            "cn=a\tb , dc=x",
+            "CN=Mixed Case + UID=X1 ,DC=Ex",
+            "=,+",
+            "a  ,b",
+            "a,  b",
+            "a  b  c",
+        ];
+        for dn in cases {
+            assert!(dn.is_ascii());
+            assert_eq!(normalize_dn(dn), normalize_dn_general(dn), "{dn:?}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_dns_keep_the_general_rules() {
+        assert_eq!(
+            normalize_dn(" CN=Ärger Öl , OU=Straße,DC=Ex "),
+            "cn=ärger öl,ou=straße,dc=ex"
+        );
+        assert_eq!(normalize_dn("\u{a0}cn=NBSP\u{a0}"), "cn=nbsp");
+        assert_eq!(normalize_dn("CN=İ , dc=x"), "cn=i\u{307},dc=x");
+        assert_eq!(normalize_dn("cn=Ω  Ω,dc=x"), "cn=ω ω,dc=x");
     }
 }
