@@ -12,15 +12,11 @@ use ldap3::asn1::{parse_tag, StructureTag, TagClass, PL};
 use ldap3::controls::{Control, RawControl};
 use libfuzzer_sys::fuzz_target;
 
-/// ldap3's parser recurses once per nesting level; real search items nest 4 deep. Deeper
-/// inputs are left out here so that the fuzzer explores the walk, not lber's stack (the live
-/// session sees what ldap3's codec parsed).
-const MAX_DEPTH: usize = 64;
-
+/// Only what the connection guard passes reaches lber in the live source (see
+/// `conn::guard`): the same check keeps the fuzzer off lber's unbounded recursion.
 fn depth_ok(data: &[u8]) -> bool {
-    // A cheap upper bound: constructed tags (bit 0x20 of an identifier octet) cannot nest
-    // deeper than the number of bytes with that bit set.
-    data.iter().filter(|b| *b & 0x20 != 0).count() <= MAX_DEPTH
+    idsync_ldap::conn::guard::frame::check_message(data, idsync_ldap::conn::guard::frame::MAX_DEPTH)
+        .is_ok()
 }
 
 fn controls_of(tag: StructureTag) -> Vec<Control> {

@@ -1,7 +1,8 @@
-//! Opening the TCP connection with keepalive on, for ldap3 to run LDAP (and TLS) over.
+//! Opening the TCP connection with keepalive on, for LDAP (and TLS) to run over.
 
-use std::net::TcpStream;
 use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 use socket2::{SockRef, TcpKeepalive};
 
@@ -14,13 +15,9 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// Unanswered probes before the kernel declares the peer dead (about 2 minutes in all).
 const KEEPALIVE_RETRIES: u32 = 4;
 
-/// Connects to the host and port of an `ldap://` or `ldaps://` URL within `timeout` and turns
-/// TCP keepalive on. Errors are one-line reasons (the caller names the URL).
-pub(super) async fn connect(
-    url: &str,
-    transport: Transport,
-    timeout: Duration,
-) -> Result<TcpStream, String> {
+/// Connects to the host and port of an `ldap://` or `ldaps://` URL and turns TCP keepalive on
+/// (the caller bounds the time). Errors are one-line reasons (the caller names the URL).
+pub(super) async fn connect(url: &str, transport: Transport) -> Result<TcpStream, String> {
     let parsed = url::Url::parse(url).map_err(|error| format!("invalid URL: {error}"))?;
     let default_port = match transport {
         Transport::Ldaps => 636,
@@ -33,13 +30,9 @@ pub(super) async fn connect(
         Some(url::Host::Ipv4(address)) => address.to_string(),
         Some(url::Host::Ipv6(address)) => address.to_string(),
     };
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    let stream = match tokio::time::timeout(timeout, connect).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => return Err(error.to_string()),
-        Err(_) => return Err(format!("no answer within {timeout:?}")),
-    };
-    let stream = stream.into_std().map_err(|error| error.to_string())?;
+    let stream = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|error| error.to_string())?;
     let keepalive = TcpKeepalive::new()
         .with_time(KEEPALIVE_IDLE)
         .with_interval(KEEPALIVE_INTERVAL)
@@ -63,9 +56,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let url = format!("ldap://127.0.0.1:{port}");
-        let stream = connect(&url, Transport::Ldap, Duration::from_secs(5))
-            .await
-            .unwrap();
+        let stream = connect(&url, Transport::Ldap).await.unwrap();
         let socket = SockRef::from(&stream);
         assert!(socket.keepalive().unwrap());
         assert_eq!(socket.tcp_keepalive_time().unwrap(), KEEPALIVE_IDLE);
@@ -77,9 +68,7 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let url = format!("ldaps://127.0.0.1:{port}");
-        let error = connect(&url, Transport::Ldaps, Duration::from_secs(5))
-            .await
-            .unwrap_err();
+        let error = connect(&url, Transport::Ldaps).await.unwrap_err();
         assert!(!error.contains('\n'), "{error}");
     }
 }

@@ -16,14 +16,20 @@
 //!   grow by more than what one poll of the driver decodes, and TCP flow control holds the
 //!   server back.
 //!
-//! TCP connections are opened here (not by ldap3) so that TCP keepalive can be switched on: a
-//! persistent search is silent for hours, and a peer that vanished without a FIN (a NAT or a
-//! firewall dropping the flow, a server host powered off) would otherwise never be noticed.
+//! Connections are opened here, not by ldap3 (`transport`): TCP with keepalive switched on (a
+//! persistent search is silent for hours, and a peer that vanished without a FIN — a NAT or a
+//! firewall dropping the flow, a server host powered off — would otherwise never be noticed),
+//! TLS and StartTLS with our own rustls configuration, and the `ldapi://` socket. ldap3 gets
+//! the far end of a socket pair whose other end is the [`guard`]: it passes on only messages
+//! lber can parse without overflowing its stack or waiting forever.
 
+pub mod guard;
 mod keepalive;
 mod rootdse;
 pub mod settings;
+mod starttls;
 pub mod tls;
+mod transport;
 pub mod wire;
 
 use std::future::Future;
@@ -94,6 +100,9 @@ pub enum ConnError {
     /// The server's answer is not valid LDAP.
     #[error(transparent)]
     Wire(#[from] wire::WireError),
+    /// The guard refused a message from the server and closed the connection.
+    #[error("{0}: refused, the connection is closed (a broken or hostile server)")]
+    Refused(guard::Violation),
 }
 
 impl ConnError {
@@ -110,12 +119,17 @@ impl ConnError {
     }
 }
 
+/// The URL ldap3 is given for the guarded socket pair (the path is not used).
+const GUARDED_URL: &str = "ldapi:///";
+
 /// The boxed driver future of one connection.
 type DriveFuture = Pin<Box<dyn Future<Output = Result<(), LdapError>> + Send>>;
 
 /// The connection's driver (see the module docs): polled only while an operation waits.
 pub struct Driver {
     future: Option<DriveFuture>,
+    /// Why the guard closed the connection (`None` when ldap3 connected itself).
+    verdict: Option<guard::Verdict>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -127,9 +141,10 @@ impl std::fmt::Debug for Driver {
 }
 
 impl Driver {
-    fn new(conn: LdapConnAsync) -> Self {
+    fn new(conn: LdapConnAsync, verdict: Option<guard::Verdict>) -> Self {
         Self {
             future: Some(Box::pin(conn.drive())),
+            verdict,
         }
     }
 
@@ -145,10 +160,14 @@ impl Driver {
             output = &mut operation => Ok(output),
             ended = driver.as_mut() => {
                 self.future = None;
-                Err(ConnError::Lost(match ended {
-                    Ok(()) => "the server closed the connection".to_owned(),
-                    Err(error) => error.to_string(),
-                }))
+                match self.verdict.as_ref().and_then(guard::Verdict::get) {
+                    Some(guard::Closed::Refused(violation)) => Err(ConnError::Refused(violation)),
+                    Some(guard::Closed::Io(reason)) => Err(ConnError::Lost(reason)),
+                    None => Err(ConnError::Lost(match ended {
+                        Ok(()) => "the server closed the connection".to_owned(),
+                        Err(error) => error.to_string(),
+                    })),
+                }
             }
         }
     }
@@ -186,58 +205,70 @@ impl Connection {
     /// Connects and binds as `options` says. A warning is logged when TLS verification is
     /// off.
     pub async fn open(options: &ConnectOptions) -> Result<Self, ConnError> {
-        let mut settings = LdapConnSettings::new().set_conn_timeout(options.timeout);
-        if options.uses_tls() {
-            if !options.tls.verify {
-                warn!(
-                    url = %options.url,
-                    "tls certificate verification is OFF (`tls_verify = false`): anyone on the \
-                     path can impersonate the server"
-                );
-            }
-            settings = settings
-                .set_config(tls::client_config(&options.tls)?)
-                .set_starttls(options.starttls)
-                .set_no_tls_verify(!options.tls.verify);
+        if options.uses_tls() && !options.tls.verify {
+            warn!(
+                url = %options.url,
+                "tls certificate verification is OFF (`tls_verify = false`): anyone on the \
+                 path can impersonate the server"
+            );
         }
         let unreachable = |reason: String| ConnError::Unreachable {
             url: options.url.clone(),
             reason,
         };
-        if options.transport != Transport::Ldapi {
-            let stream = keepalive::connect(&options.url, options.transport, options.timeout)
+        let limit = options.timeout;
+        let connect = async {
+            let (url, settings, verdict) = Self::ldap3_settings(options).await?;
+            LdapConnAsync::with_settings(settings, &url)
                 .await
-                .map_err(unreachable)?;
-            settings = settings.set_std_stream(ldap3::StdStream::Tcp(stream));
-        }
-        let connect = LdapConnAsync::with_settings(settings, &options.url);
-        let (conn, ldap) = match tokio::time::timeout(options.timeout, connect).await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(error)) => {
-                let reason = error.to_string();
-                if reason.contains("certificate") {
-                    return Err(ConnError::Certificate {
-                        url: options.url.clone(),
-                        reason,
-                    });
-                }
-                return Err(unreachable(reason));
-            }
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "no answer within {:?}",
-                    options.timeout
-                )))
-            }
+                .map(|pair| (pair, verdict))
+                .map_err(|error| {
+                    let reason = error.to_string();
+                    if reason.contains("certificate") {
+                        ConnError::Certificate {
+                            url: options.url.clone(),
+                            reason,
+                        }
+                    } else {
+                        unreachable(reason)
+                    }
+                })
+        };
+        let ((conn, ldap), verdict) = match tokio::time::timeout(limit, connect).await {
+            Ok(result) => result?,
+            Err(_) => return Err(unreachable(format!("no answer within {limit:?}"))),
         };
         let mut connection = Self {
             ldap,
-            driver: Driver::new(conn),
+            driver: Driver::new(conn, verdict),
             timeout: options.timeout,
         };
         connection.bind(options).await?;
         debug!(url = %options.url, identity = %options.bind.identity(), "connected");
         Ok(connection)
+    }
+
+    /// The URL and settings ldap3 connects with. Normally idsync opens the stream itself (TLS
+    /// included) and hands ldap3 the guarded end of a socket pair (see [`guard`]); a GSSAPI
+    /// bind may negotiate a SASL security layer the guard cannot read, so ldap3 connects
+    /// itself then.
+    async fn ldap3_settings(
+        options: &ConnectOptions,
+    ) -> Result<(String, LdapConnSettings, Option<guard::Verdict>), ConnError> {
+        let settings = LdapConnSettings::new().set_conn_timeout(options.timeout);
+        if matches!(options.bind, BindMethod::Gssapi) {
+            let mut settings = settings;
+            if options.uses_tls() {
+                settings = settings
+                    .set_config(tls::client_config(&options.tls)?)
+                    .set_starttls(options.starttls)
+                    .set_no_tls_verify(!options.tls.verify);
+            }
+            return Ok((options.url.clone(), settings, None));
+        }
+        let guarded = transport::open(options).await?;
+        let settings = settings.set_std_stream(ldap3::StdStream::Unix(guarded.stream));
+        Ok((GUARDED_URL.to_owned(), settings, Some(guarded.verdict)))
     }
 
     async fn bind(&mut self, options: &ConnectOptions) -> Result<(), ConnError> {
