@@ -112,13 +112,28 @@ fn entry(tag: StructureTag, controls: Vec<RawControl>) -> Result<RawEntry, WireE
             .into_iter()
             .map(|value| primitive(value, WHAT))
             .collect::<Result<Vec<_>, _>>()?;
-        attributes.push(RawAttribute { name, values });
+        add_attribute(&mut attributes, RawAttribute { name, values });
     }
+    attributes.retain(|attribute| !attribute.values.is_empty());
     Ok(RawEntry {
         dn,
         attributes,
         controls,
     })
+}
+
+/// Adds `attribute`, merging it into one already there with the same description (ignoring
+/// ASCII case; the first spelling stays). A server sends each description once; if one sends
+/// it twice, the flavour (which reads the first match) and a trace (which merges them) must
+/// still see the same values.
+fn add_attribute(attributes: &mut Vec<RawAttribute>, attribute: RawAttribute) {
+    match attributes
+        .iter_mut()
+        .find(|known| known.name.eq_ignore_ascii_case(&attribute.name))
+    {
+        Some(known) => known.values.extend(attribute.values),
+        None => attributes.push(attribute),
+    }
 }
 
 /// SearchResultReference ::= [APPLICATION 19] SEQUENCE SIZE (1..MAX) OF uri URI.
@@ -225,6 +240,43 @@ mod tests {
         assert_eq!(
             entry.controls.first().map(|c| c.value.clone()),
             Some(Some(vec![1, 2]))
+        );
+    }
+
+    #[test]
+    fn repeated_descriptions_are_merged_and_empty_ones_dropped() {
+        let attribute = |name: &[u8], values: &[&[u8]]| {
+            universal_seq(vec![
+                octets(name),
+                seq(
+                    17,
+                    TagClass::Universal,
+                    values.iter().map(|v| octets(v)).collect(),
+                ),
+            ])
+        };
+        let tag = seq(
+            4,
+            TagClass::Application,
+            vec![
+                octets(b"cn=g,dc=x"),
+                universal_seq(vec![
+                    attribute(b"cn", &[]),
+                    attribute(b"member", &[b"uid=a,dc=x"]),
+                    attribute(b"CN", &[b"g"]),
+                    attribute(b"Member", &[b"uid=b,dc=x"]),
+                ]),
+            ],
+        );
+        let Ok(RawMessage::Entry(entry)) = message_from_parts(tag, Vec::new()) else {
+            panic!("not an entry");
+        };
+        let names: Vec<&str> = entry.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["cn", "member"]);
+        assert_eq!(entry.values("cn"), [b"g".to_vec()]);
+        assert_eq!(
+            entry.values("member"),
+            [b"uid=a,dc=x".to_vec(), b"uid=b,dc=x".to_vec()]
         );
     }
 
