@@ -21,7 +21,10 @@ pub use batch::{
     ApplyOptions, ApplyReport, Batch, ChangeCounts, CookieUpdate, GroupMembers, PlannedChange,
     Quarantined, Removal, RemovalAction,
 };
-pub use engine::{Engine, EngineConfig, EngineError, EngineStats, Phase};
+pub use engine::{
+    index_snapshot_file_name, Engine, EngineConfig, EngineError, EngineStats, Phase, SnapshotError,
+    INDEX_SNAPSHOT_VERSION,
+};
 pub use event::Event;
 pub use model::{normalize_dn, Entry, EntryId, EntryKind, MemberRef};
 pub use policy::{MassDeleteGuard, MatchPolicy, OnDelete, SyncPolicy};

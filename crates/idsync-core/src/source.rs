@@ -27,6 +27,10 @@ pub struct SourceStart {
     pub cookie: Option<Vec<u8>>,
     /// Keep following changes after the refresh (`false` for `--once`).
     pub follow: bool,
+    /// The engine's member index already holds every entry in view at `cookie` (the runner
+    /// loaded an index snapshot): a source that would warm the index before resuming from
+    /// the cookie skips that.
+    pub index_warm: bool,
 }
 
 /// The channel a source sends its events into. Bounded: a slow sink slows the source.

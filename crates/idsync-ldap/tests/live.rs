@@ -159,6 +159,7 @@ async fn refresh_then_persist_add_modify_rename_delete() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
         64,
     );
@@ -242,6 +243,7 @@ async fn resume_from_a_cookie_warms_the_index_then_sends_only_changes() {
         SourceStart {
             cookie: None,
             follow: false,
+            index_warm: false,
         },
         64,
     );
@@ -266,6 +268,7 @@ async fn resume_from_a_cookie_warms_the_index_then_sends_only_changes() {
         SourceStart {
             cookie: Some(cookie.clone()),
             follow: false,
+            index_warm: false,
         },
         64,
     );
@@ -309,6 +312,7 @@ async fn resume_from_a_cookie_warms_the_index_then_sends_only_changes() {
         SourceStart {
             cookie: Some(new_cookie),
             follow: false,
+            index_warm: false,
         },
         64,
     );
@@ -331,6 +335,7 @@ async fn cookies_the_server_cannot_honour_restart_without_cookie() {
             SourceStart {
                 cookie: Some(cookie.clone()),
                 follow: false,
+                index_warm: false,
             },
             256,
         );
@@ -361,6 +366,7 @@ async fn connection_loss_is_unavailable() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
         64,
     );
@@ -451,6 +457,7 @@ async fn reconcile_every_restarts_a_full_refresh_while_persisting() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
         64,
     );

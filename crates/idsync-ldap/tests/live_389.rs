@@ -38,6 +38,7 @@ async fn run_once(config: &LdapSourceConfig, cookie: Option<Vec<u8>>) -> Vec<Eve
                 SourceStart {
                     cookie,
                     follow: false,
+                    index_warm: false,
                 },
                 tx,
             )

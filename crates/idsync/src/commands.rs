@@ -84,7 +84,8 @@ async fn sync(path: &Path, options: SyncOptions) -> u8 {
         }
     };
     let shutdown = signals::shutdown_token();
-    match run::sync(source, sink, &config.sync, options, shutdown).await {
+    let state_dir = config.runner.state_dir.as_deref();
+    match run::sync(source, sink, &config.sync, state_dir, options, shutdown).await {
         Ok(summary) => {
             if options.dry_run {
                 let mut stdout = std::io::stdout().lock();

@@ -178,6 +178,7 @@ async fn record(
         let start = SourceStart {
             cookie: cookie.clone(),
             follow: !once,
+            index_warm: false,
         };
         let outcome = tokio::select! {
             outcome = source.run(start, events) => Some(outcome),

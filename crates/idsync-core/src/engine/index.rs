@@ -14,11 +14,12 @@
 use std::collections::BTreeSet;
 
 use foldhash::{HashMap, HashSet, HashSetExt};
+use serde::{Deserialize, Serialize};
 
 use crate::model::{normalize_dn, Entry, EntryId, EntryKind, MemberRef};
 
 /// A reference key in its normalised form.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum RefKey {
     Dn(String),
     Name(String),
@@ -38,7 +39,7 @@ impl RefKey {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct GroupLinks {
     /// Resolved direct members, sorted.
     direct: Vec<EntryId>,
@@ -49,15 +50,16 @@ struct GroupLinks {
     names_only: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Node {
     kind: EntryKind,
     dn: String,
     name: String,
 }
 
-/// Entries, their names and locators, and the group graph.
-#[derive(Debug, Default)]
+/// Entries, their names and locators, and the group graph. Serialisable whole for the index
+/// snapshot (see [`super::snapshot`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MemberIndex {
     nodes: HashMap<EntryId, Node>,
     by_dn: HashMap<String, EntryId>,
@@ -237,6 +239,22 @@ impl MemberIndex {
         }
     }
 
+    /// Marks dirty every group that names its members only by name and waits for a name: a
+    /// user renamed before the index warm-up saw the new name only, so such a group may still
+    /// hold the user in the sink under the old name.
+    pub(crate) fn mark_name_only_groups_waiting(&mut self) {
+        for (group, links) in &self.groups {
+            if links.names_only
+                && links
+                    .unresolved
+                    .iter()
+                    .any(|key| matches!(key, RefKey::Name(_)))
+            {
+                self.dirty.insert(*group);
+            }
+        }
+    }
+
     /// The kind of a known entry.
     pub(crate) fn kind(&self, id: &EntryId) -> Option<EntryKind> {
         self.nodes.get(id).map(|node| node.kind)
@@ -255,6 +273,11 @@ impl MemberIndex {
     /// Every known id with its name as the directory spells it.
     pub(crate) fn names(&self) -> impl Iterator<Item = (&EntryId, &str)> {
         self.nodes.iter().map(|(id, node)| (id, node.name.as_str()))
+    }
+
+    /// Number of known entries.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
     }
 
     /// Number of groups waiting to be recomputed.

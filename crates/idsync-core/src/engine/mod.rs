@@ -11,6 +11,7 @@
 
 mod index;
 mod pending;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ use crate::sink::{MembershipMode, Sink, SinkError, StoredState};
 use crate::source::SourceFingerprint;
 use index::MemberIndex;
 use pending::Pending;
+pub use snapshot::{index_snapshot_file_name, SnapshotError, INDEX_SNAPSHOT_VERSION};
 
 /// Engine settings, from the `[sync]` section and the command line.
 #[derive(Clone, Debug)]
@@ -137,6 +139,11 @@ pub struct Engine {
     /// Entries changed in this refresh that the sink did not hold: groups that already
     /// resolved them (through the index warm-up) must be recomputed at the refresh end.
     fresh: HashSet<EntryId>,
+    /// This refresh was preceded by an index warm-up (`Known` events).
+    warmed_up: bool,
+    /// This refresh changed a user the sink held. With `warmed_up`, a rename made before the
+    /// warm-up is invisible to the index (see `MemberIndex::mark_name_only_groups_waiting`).
+    synced_user_changed: bool,
     pending: Pending,
     /// The newest cookie seen and not committed yet.
     pending_cookie: Option<Vec<u8>>,
@@ -200,6 +207,8 @@ impl Engine {
             synced: state.synced.into_iter().collect(),
             mentioned: HashSet::new(),
             fresh: HashSet::new(),
+            warmed_up: false,
+            synced_user_changed: false,
             pending: Pending::default(),
             pending_cookie: None,
             queued: VecDeque::new(),
@@ -246,6 +255,9 @@ impl Engine {
                     self.mentioned.insert(id);
                 }
                 self.index.upsert(&entry, true);
+                if self.phase == Phase::Refresh && entry.kind == EntryKind::User {
+                    self.synced_user_changed |= self.synced.contains_key(&id);
+                }
                 if !self.synced.contains_key(&id) {
                     self.fresh.insert(id);
                     if self.phase == Phase::Persist {
@@ -257,6 +269,7 @@ impl Engine {
                 self.pending.upsert(entry);
             }
             Event::Known(entry) => {
+                self.warmed_up = true;
                 self.index.upsert(&entry, false);
             }
             Event::Present(ids) => {
@@ -289,6 +302,8 @@ impl Engine {
                     info!("the source must start over without a cookie: full refresh");
                 }
                 self.phase = Phase::Refresh;
+                self.warmed_up = false;
+                self.synced_user_changed = false;
                 self.mentioned.clear();
                 self.pending_cookie = None;
                 self.refresh_removals = 0;
@@ -359,6 +374,11 @@ impl Engine {
         }
         self.index.mark_groups_holding(&self.fresh);
         self.fresh.clear();
+        if self.warmed_up && self.synced_user_changed {
+            self.index.mark_name_only_groups_waiting();
+        }
+        self.warmed_up = false;
+        self.synced_user_changed = false;
         if delete_unmentioned {
             let gone_from_index: Vec<EntryId> = self
                 .index

@@ -721,3 +721,327 @@ fn a_renamed_user_leaves_member_uid_groups_that_name_the_old_name() {
     feed(&mut engine, vec![Event::Changed(user(3, "bob"))]);
     assert_eq!(sink.state().member_names("wheel"), vec!["bob"]);
 }
+
+mod snapshot {
+    //! The member-index snapshot: round trip, mismatches and damaged files.
+
+    use super::*;
+
+    /// alice, bob (memberUid in wheel), carol, staff (DN members), all (nests staff).
+    fn directory() -> Vec<Entry> {
+        vec![
+            user(1, "alice"),
+            user(2, "bob"),
+            user(3, "carol"),
+            group(10, "staff", vec![dn("alice"), dn("bob")]),
+            group(11, "all", vec![gdn("staff"), dn("carol")]),
+            group(12, "wheel", vec![MemberRef::Name("bob".into())]),
+        ]
+    }
+
+    /// A synced sink at cookie c2 (a refresh at c1, one persist change at c2) and a snapshot
+    /// of the engine's index taken at its clean stop.
+    fn synced_with_snapshot() -> (MemorySink, Vec<u8>) {
+        let sink = MemorySink::new(MembershipMode::Effective);
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        feed(&mut engine, refresh(directory(), b"c1"));
+        feed(
+            &mut engine,
+            vec![
+                Event::Changed(user(4, "dave")),
+                Event::Cookie(b"c2".to_vec()),
+            ],
+        );
+        engine.finish().unwrap();
+        let bytes = engine.index_snapshot().unwrap();
+        (sink, bytes)
+    }
+
+    /// While the runner was stopped: bob renamed to robert (wheel still says memberUid: bob),
+    /// carol deleted, dave added to staff (nested in all), wheel... stays; the incremental
+    /// refresh (delete phase) at c3.
+    fn changes_while_stopped() -> Vec<Event> {
+        let mut robert = user(2, "robert");
+        robert.locator = "uid=robert,ou=people,dc=example,dc=org".into();
+        vec![
+            Event::Changed(robert),
+            Event::Deleted(vec![id(3)]),
+            Event::Changed(group(
+                10,
+                "staff",
+                vec![dn("alice"), dn("robert"), dn("dave")],
+            )),
+            Event::Cookie(b"c3".to_vec()),
+            Event::RefreshDone {
+                delete_unmentioned: false,
+            },
+        ]
+    }
+
+    fn assert_after_changes(sink: &MemorySink) {
+        let state = sink.state();
+        assert_eq!(state.member_names("staff"), vec!["alice", "dave", "robert"]);
+        assert_eq!(state.member_names("all"), vec!["alice", "dave", "robert"]);
+        assert!(
+            state.member_names("wheel").is_empty(),
+            "wheel names bob, who is robert now"
+        );
+        assert!(state.by_name("carol").unwrap().1.gone);
+        assert_eq!(state.cookie.as_ref().unwrap().0, b"c3");
+    }
+
+    #[test]
+    fn a_snapshot_round_trips_and_replaces_the_warm_up() {
+        let (sink, bytes) = synced_with_snapshot();
+        let (mut engine, resume) = open(&sink, EngineConfig::default());
+        assert_eq!(resume.as_deref(), Some(b"c2".as_slice()));
+        assert_eq!(engine.restore_index_snapshot(&bytes).unwrap(), 7);
+        feed(&mut engine, changes_while_stopped());
+        assert_after_changes(&sink);
+        // The restored engine snapshots to the same index at its own stop (re-encoding the
+        // maps may order them differently, so compare decoded sizes).
+        engine.finish().unwrap();
+        let again = engine.index_snapshot().unwrap();
+        let (_, resume) = open(&sink, EngineConfig::default());
+        assert_eq!(resume.as_deref(), Some(b"c3".as_slice()));
+        let (mut reopened, _) = open(&sink, EngineConfig::default());
+        assert_eq!(reopened.restore_index_snapshot(&again).unwrap(), 6);
+    }
+
+    #[test]
+    fn re_sent_changes_already_in_the_snapshot_are_idempotent() {
+        // The snapshot holds a persist change committed without a newer cookie: the server
+        // re-sends it after the restart from the older cookie.
+        let sink = MemorySink::new(MembershipMode::Effective);
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        feed(&mut engine, refresh(directory(), b"c1"));
+        let mut robert = user(2, "robert");
+        robert.locator = "uid=robert,ou=people,dc=example,dc=org".into();
+        feed(
+            &mut engine,
+            vec![Event::Changed(robert.clone()), Event::Deleted(vec![id(3)])],
+        );
+        engine.finish().unwrap();
+        let bytes = engine.index_snapshot().unwrap();
+        drop(engine);
+        let (mut engine, resume) = open(&sink, EngineConfig::default());
+        assert_eq!(resume.as_deref(), Some(b"c1".as_slice()));
+        engine.restore_index_snapshot(&bytes).unwrap();
+        feed(
+            &mut engine,
+            vec![
+                Event::Changed(robert),
+                Event::Deleted(vec![id(3)]),
+                Event::Cookie(b"c2".to_vec()),
+                Event::RefreshDone {
+                    delete_unmentioned: false,
+                },
+            ],
+        );
+        let state = sink.state();
+        assert!(state.member_names("wheel").is_empty());
+        assert_eq!(state.member_names("staff"), vec!["alice", "robert"]);
+        assert_eq!(state.member_names("all"), vec!["alice", "robert"]);
+        assert!(state.by_name("carol").unwrap().1.gone);
+        assert_eq!(engine.stats().counts.members_added, 0);
+        assert_eq!(engine.stats().counts.members_removed, 0);
+    }
+
+    #[test]
+    fn a_snapshot_is_only_taken_when_everything_is_committed() {
+        let sink = MemorySink::new(MembershipMode::Effective);
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        assert!(matches!(
+            engine.index_snapshot(),
+            Err(SnapshotError::NotSettled(_))
+        ));
+        let mut events = refresh(directory(), b"c1");
+        let done = events.pop().unwrap();
+        feed(&mut engine, events);
+        assert!(
+            matches!(engine.index_snapshot(), Err(SnapshotError::NotSettled(_))),
+            "a refresh is unfinished"
+        );
+        feed(&mut engine, vec![done]);
+        assert!(engine.index_snapshot().is_ok());
+        engine.push(Event::Changed(user(4, "dave"))).unwrap();
+        assert!(
+            matches!(engine.index_snapshot(), Err(SnapshotError::NotSettled(_))),
+            "a change is pending"
+        );
+        engine.finish().unwrap();
+        assert!(engine.index_snapshot().is_ok());
+
+        let dry = MemorySink::new(MembershipMode::Effective);
+        let config = EngineConfig {
+            dry_run: true,
+            ..EngineConfig::default()
+        };
+        let (mut engine, _) = open(&dry, config);
+        feed(&mut engine, refresh(directory(), b"c1"));
+        engine.finish().unwrap();
+        assert!(matches!(
+            engine.index_snapshot(),
+            Err(SnapshotError::NotSettled(_))
+        ));
+    }
+
+    #[test]
+    fn another_fingerprint_cookie_or_version_is_refused() {
+        let (sink, bytes) = synced_with_snapshot();
+
+        // Another view: a sink at the same cookie under another fingerprint.
+        let other = MemorySink::new(MembershipMode::Effective);
+        let fingerprint = SourceFingerprint("another:view".into());
+        let (mut engine, _) = Engine::open(
+            Box::new(other.reopen()),
+            EngineConfig::default(),
+            &fingerprint,
+        )
+        .unwrap();
+        feed(&mut engine, refresh(directory(), b"c2"));
+        drop(engine);
+        let (mut engine, resume) = Engine::open(
+            Box::new(other.reopen()),
+            EngineConfig::default(),
+            &fingerprint,
+        )
+        .unwrap();
+        assert_eq!(resume.as_deref(), Some(b"c2".as_slice()));
+        assert!(matches!(
+            engine.restore_index_snapshot(&bytes),
+            Err(SnapshotError::Fingerprint { found }) if found == FP
+        ));
+        assert_eq!(engine.index.len(), 0);
+
+        // The sink moved on to c3: the snapshot at c2 is stale.
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        feed(
+            &mut engine,
+            vec![Event::RefreshDone {
+                delete_unmentioned: false,
+            }],
+        );
+        feed(
+            &mut engine,
+            vec![
+                Event::Changed(user(5, "erin")),
+                Event::Cookie(b"c3".to_vec()),
+            ],
+        );
+        drop(engine);
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        assert!(matches!(
+            engine.restore_index_snapshot(&bytes),
+            Err(SnapshotError::Cookie)
+        ));
+
+        // No cookie at all (a full refresh follows).
+        let empty = MemorySink::new(MembershipMode::Effective);
+        let (mut engine, _) = open(&empty, EngineConfig::default());
+        assert!(matches!(
+            engine.restore_index_snapshot(&bytes),
+            Err(SnapshotError::Cookie)
+        ));
+
+        // Another format version.
+        let (sink, mut bytes) = synced_with_snapshot();
+        bytes[8..12].copy_from_slice(&(INDEX_SNAPSHOT_VERSION + 1).to_le_bytes());
+        let (mut engine, _) = open(&sink, EngineConfig::default());
+        assert!(matches!(
+            engine.restore_index_snapshot(&bytes),
+            Err(SnapshotError::Version { found, .. }) if found == INDEX_SNAPSHOT_VERSION + 1
+        ));
+    }
+
+    #[test]
+    fn damaged_snapshots_are_refused_and_the_warm_up_still_works() {
+        let (sink, bytes) = synced_with_snapshot();
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 10;
+        flipped[last] ^= 0x55;
+        let mut damaged: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", Vec::new()),
+            ("garbage", b"not a snapshot at all".to_vec()),
+            ("magic only", bytes[..8].to_vec()),
+            ("inside the header", bytes[..20].to_vec()),
+            ("truncated body", bytes[..bytes.len() - 1].to_vec()),
+            ("half", bytes[..bytes.len() / 2].to_vec()),
+            ("flipped byte", flipped),
+        ];
+        let mut longer = bytes.clone();
+        longer.push(0);
+        damaged.push(("trailing byte", longer));
+        for (what, data) in damaged {
+            let (mut engine, _) = open(&sink, EngineConfig::default());
+            let error = engine.restore_index_snapshot(&data).unwrap_err();
+            assert!(
+                !matches!(
+                    error,
+                    SnapshotError::NotSettled(_) | SnapshotError::NoCookie
+                ),
+                "{what}: {error}"
+            );
+            assert_eq!(engine.index.len(), 0, "{what}: the index is untouched");
+            // The normal path: the source warms the index, then resumes.
+            let mut events: Vec<Event> = directory().into_iter().map(Event::Known).collect();
+            events.push(Event::Known(user(4, "dave")));
+            events.push(Event::RefreshDone {
+                delete_unmentioned: false,
+            });
+            feed(&mut engine, events);
+            assert_eq!(
+                sink.state().member_names("staff"),
+                vec!["alice", "bob"],
+                "{what}"
+            );
+            assert_eq!(engine.index.len(), 7, "{what}");
+        }
+    }
+
+    #[test]
+    fn file_names_depend_on_the_fingerprint_only() {
+        let a = index_snapshot_file_name(&SourceFingerprint("ldap:v1:a".into()));
+        let b = index_snapshot_file_name(&SourceFingerprint("ldap:v1:b".into()));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            index_snapshot_file_name(&SourceFingerprint("ldap:v1:a".into()))
+        );
+        assert!(
+            a.starts_with("index-") && a.ends_with(".bin") && a.len() == 18,
+            "{a}"
+        );
+    }
+}
+
+/// uid=bob became uid=robert while the runner was stopped; wheel still says memberUid: bob.
+#[test]
+fn a_user_renamed_before_a_warm_up_leaves_member_uid_groups() {
+    let sink = MemorySink::new(MembershipMode::Effective);
+    let (mut engine, _) = open(&sink, EngineConfig::default());
+    let dir = vec![
+        user(1, "alice"),
+        user(2, "bob"),
+        group(12, "wheel", vec![MemberRef::Name("bob".into())]),
+    ];
+    feed(&mut engine, refresh(dir, b"c1"));
+    drop(engine);
+    let (mut engine, _) = open(&sink, EngineConfig::default());
+    let mut robert = user(2, "robert");
+    robert.locator = "uid=robert,ou=people,dc=example,dc=org".into();
+    let events = vec![
+        Event::Known(user(1, "alice")),
+        Event::Known(robert.clone()),
+        Event::Known(group(12, "wheel", vec![MemberRef::Name("bob".into())])),
+        Event::Changed(robert),
+        Event::Cookie(b"c2".to_vec()),
+        Event::RefreshDone {
+            delete_unmentioned: false,
+        },
+    ];
+    feed(&mut engine, events);
+    // The warm-up already knows robert, so the change is no rename for the index; the sink
+    // still holds him in wheel, which names bob.
+    assert!(sink.state().member_names("wheel").is_empty());
+}

@@ -61,6 +61,7 @@ async fn a_run_sends_every_entry_then_the_cookie_then_refresh_done() {
         SourceStart {
             cookie: Some(b"dummy:v1:old".to_vec()),
             follow: false,
+            index_warm: false,
         },
     )
     .await
@@ -110,6 +111,7 @@ async fn a_broken_or_missing_file_at_start_is_a_config_error() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
     )
     .await
@@ -126,6 +128,7 @@ async fn a_broken_or_missing_file_at_start_is_a_config_error() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
     )
     .await
@@ -158,6 +161,7 @@ async fn a_closed_channel_ends_the_run_quietly() {
         SourceStart {
             cookie: None,
             follow: true,
+            index_warm: false,
         },
         sender,
     )
@@ -275,6 +279,7 @@ async fn a_following_generated_run_waits_for_the_channel_to_close() {
                 SourceStart {
                     cookie: None,
                     follow: true,
+                    index_warm: false,
                 },
                 sender,
             )

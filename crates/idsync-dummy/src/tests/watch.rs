@@ -36,6 +36,7 @@ impl Follower {
                     SourceStart {
                         cookie: None,
                         follow: true,
+                        index_warm: false,
                     },
                     sender,
                 )

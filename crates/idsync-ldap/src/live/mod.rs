@@ -81,8 +81,9 @@ struct Settings {
 pub struct LdapSource {
     settings: Arc<Settings>,
     recorder: Option<SharedRecorder>,
-    /// The engine's member index holds every entry in view (a refresh completed, or a warm-up
-    /// ran): a reconnect that resumes from a cookie needs no warm-up.
+    /// The engine's member index holds every entry in view (a refresh completed, a warm-up
+    /// ran, or the runner restored an index snapshot, [`SourceStart::index_warm`]): a run that
+    /// resumes from a cookie needs no warm-up.
     index_warm: Arc<AtomicBool>,
 }
 

@@ -85,8 +85,16 @@ impl Session {
                 self.send(Event::RefreshRequired).await?;
             }
         }
-        if cookie.is_some() && !is_warm(&self.index_warm) {
-            warmup::run(&self, &mut conn).await?;
+        if start.index_warm {
+            // The runner restored the engine's index from a snapshot taken at this cookie.
+            set_warm(&self.index_warm);
+        }
+        if cookie.is_some() {
+            if is_warm(&self.index_warm) {
+                info!("resuming from the stored cookie; the member index is warm, no warm-up");
+            } else {
+                warmup::run(&self, &mut conn).await?;
+            }
         }
         loop {
             let resumed = cookie.is_some();

@@ -475,6 +475,7 @@ async fn the_source_replays_a_file_and_checks_it() {
     let start = SourceStart {
         cookie: None,
         follow: true,
+        index_warm: false,
     };
     let run = tokio::spawn(async move { source.run(start, sender).await });
     let mut events = Vec::new();

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::error::{ConfigError, ConfigProblem};
-use super::sections::{RunnerConfig, SinkSection, SourceSection, SyncSection};
+use super::sections::{RunnerConfig, RunnerSection, SinkSection, SourceSection, SyncSection};
 
 /// Environment variables `IDSYNC__SECTION__KEY=value` override the file.
 pub const ENV_PREFIX: &str = "IDSYNC";
@@ -54,10 +54,10 @@ pub(crate) fn from_value(path: &Path, tree: Value) -> Result<RunnerConfig, Confi
         _ => Map::new(),
     };
     for key in root.keys() {
-        if !matches!(key.as_str(), "source" | "sink" | "sync") {
+        if !matches!(key.as_str(), "source" | "sink" | "sync" | "runner") {
             problems.push(ConfigProblem::new(
                 key.clone(),
-                "unknown section (expected `source`, `sink` and `sync`)",
+                "unknown section (expected `source`, `sink`, `sync` and `runner`)",
             ));
         }
     }
@@ -70,12 +70,18 @@ pub(crate) fn from_value(path: &Path, tree: Value) -> Result<RunnerConfig, Confi
         Some(value) => parse_sync(value, &mut problems),
     };
     problems.extend(sync.validate());
+    let runner: RunnerSection = match root.remove("runner") {
+        None => RunnerSection::default(),
+        Some(value) => parse_section("runner", value, &mut problems).unwrap_or_default(),
+    };
+    problems.extend(runner.validate());
     match (source, sink, problems.is_empty()) {
         (Some(source), Some(sink), true) => Ok(RunnerConfig {
             file: path.to_path_buf(),
             source,
             sink,
             sync,
+            runner,
         }),
         _ => Err(ConfigError {
             file: path.to_path_buf(),
@@ -205,6 +211,24 @@ mod tests {
             assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
         }
         assert!(error.to_string().contains("c.toml"));
+    }
+
+    #[test]
+    fn runner_state_dir_is_optional_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = load(&write(dir.path(), "c.toml", MINIMAL)).unwrap();
+        assert_eq!(config.runner.state_dir, None);
+        let text = format!("{MINIMAL}\n[runner]\nstate_dir = \"/var/lib/idsync\"\n");
+        let config = load(&write(dir.path(), "c.toml", &text)).unwrap();
+        assert_eq!(
+            config.runner.state_dir.as_deref(),
+            Some(Path::new("/var/lib/idsync"))
+        );
+        let text = format!("{MINIMAL}\n[runner]\nstate_dir = \"\"\nstate = 1\n");
+        let error = load(&write(dir.path(), "c.toml", &text)).unwrap_err();
+        let keys: Vec<&str> = error.problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"runner.state_dir"), "{keys:?}");
+        assert!(keys.contains(&"runner.state"), "{keys:?}");
     }
 
     #[test]

@@ -11,4 +11,4 @@ mod sections;
 pub use error::{ConfigError, ConfigProblem};
 pub use load::load;
 pub(crate) use load::parse_section;
-pub use sections::{RunnerConfig, SinkSection, SourceSection, SyncSection};
+pub use sections::{RunnerConfig, RunnerSection, SinkSection, SourceSection, SyncSection};

@@ -15,6 +15,8 @@ pub struct RunnerConfig {
     pub sink: SinkSection,
     /// `[sync]`.
     pub sync: SyncSection,
+    /// `[runner]`.
+    pub runner: RunnerSection,
 }
 
 /// `[source]`: `type` picks the source; the other keys belong to it.
@@ -110,6 +112,33 @@ impl SyncSection {
             "queue_capacity",
             "must be between 16 and 1000000",
         );
+        problems
+    }
+}
+
+/// `[runner]`: the runner's own files. Every key is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RunnerSection {
+    /// Where the runner keeps state between runs (the engine's member-index snapshot, written
+    /// at a clean stop so the next start resumes without an index warm-up). Off when unset.
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
+impl RunnerSection {
+    /// Pure checks of the values; every problem, with its key.
+    pub fn validate(&self) -> Vec<super::ConfigProblem> {
+        let mut problems = Vec::new();
+        if self
+            .state_dir
+            .as_ref()
+            .is_some_and(|dir| dir.as_os_str().is_empty())
+        {
+            problems.push(super::ConfigProblem::new(
+                "runner.state_dir",
+                "must not be empty (leave the key out to keep no state)",
+            ));
+        }
         problems
     }
 }

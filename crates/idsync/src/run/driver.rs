@@ -12,6 +12,7 @@ use idsync_core::{
     Engine, EngineConfig, EngineError, EngineStats, EntryId, Event, Phase, Sink, SourceFingerprint,
 };
 
+use super::snapshot::IndexSnapshotFile;
 use super::{Backoff, RunError, Shared};
 
 /// How long the source may be quiet during a refresh before gathered entries are committed.
@@ -65,7 +66,8 @@ pub(crate) async fn open_engine(
     }
 }
 
-/// Feeds events to the engine until the channel closes, then commits what can be committed.
+/// Feeds events to the engine until the channel closes, then commits what can be committed
+/// and, with a state directory, writes the member-index snapshot.
 pub(crate) fn drive(
     mut engine: Engine,
     mut events: mpsc::Receiver<Event>,
@@ -73,6 +75,7 @@ pub(crate) fn drive(
     mut backoff: Backoff,
     shared: Shared,
     progress: bool,
+    snapshot_file: Option<IndexSnapshotFile>,
 ) -> Result<DriveOutcome, RunError> {
     let bar = progress_bar(progress);
     let mut committed_batches = 0;
@@ -145,6 +148,9 @@ pub(crate) fn drive(
     if let Err(error) = &result {
         error!(error = %error, "the engine stopped");
         shared.stop.cancel();
+    } else if let Some(file) = &snapshot_file {
+        // The engine refuses unless everything it indexed is committed.
+        file.save(&engine);
     }
     let names = engine.names();
     let stats = match engine.close() {

@@ -4,8 +4,10 @@
 mod backoff;
 mod driver;
 mod plan;
+mod snapshot;
 mod source_loop;
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -117,11 +119,14 @@ pub fn backoff(sync: &SyncSection, once: bool) -> Backoff {
     )
 }
 
-/// Runs a sync until the refresh ends (`once`), or until `shutdown` is cancelled.
+/// Runs a sync until the refresh ends (`once`), or until `shutdown` is cancelled. With a
+/// `state_dir` (`[runner]`), the engine's member index is restored from a snapshot at the
+/// start when it matches the stored cookie, and written there at a clean stop.
 pub async fn sync(
     source: Box<dyn Source>,
     sink: Box<dyn Sink>,
     sync_config: &SyncSection,
+    state_dir: Option<&Path>,
     options: SyncOptions,
     shutdown: CancellationToken,
 ) -> Result<RunSummary, RunError> {
@@ -133,6 +138,7 @@ pub async fn sync(
         stop: shutdown.child_token(),
     };
 
+    let snapshot_file = state_dir.map(|dir| snapshot::IndexSnapshotFile::new(dir, &fingerprint));
     let opened = driver::open_engine(
         sink,
         config,
@@ -141,7 +147,7 @@ pub async fn sync(
         shared.clone(),
     )
     .await?;
-    let Some((engine, resume)) = opened else {
+    let Some((mut engine, resume)) = opened else {
         return Ok(RunSummary {
             stats: EngineStats::default(),
             interrupted: true,
@@ -155,6 +161,17 @@ pub async fn sync(
     if let Ok(mut slot) = shared.committed_cookie.lock() {
         slot.clone_from(&resume);
     }
+    let mut index_warm = false;
+    if let Some(file) = snapshot_file.clone() {
+        let resumed = resume.is_some();
+        let dry_run = options.dry_run;
+        (engine, index_warm) = tokio::task::spawn_blocking(move || {
+            let warm = file.restore(&mut engine, resumed, dry_run);
+            (engine, warm)
+        })
+        .await
+        .map_err(|error| RunError::Internal(format!("the snapshot thread failed: {error}")))?;
+    }
 
     let (events, receiver) = mpsc::channel(sync_config.queue_capacity);
     let engine_thread = {
@@ -162,13 +179,22 @@ pub async fn sync(
         let backoff = backoff(sync_config, once);
         let handle = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
-            driver::drive(engine, receiver, handle, backoff, shared, options.progress)
+            driver::drive(
+                engine,
+                receiver,
+                handle,
+                backoff,
+                shared,
+                options.progress,
+                snapshot_file,
+            )
         })
     };
     let source_result = source_loop::run(
         source,
         events,
         once,
+        index_warm,
         backoff(sync_config, once),
         shared.clone(),
     )

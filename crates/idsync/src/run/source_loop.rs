@@ -14,11 +14,13 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
 /// Runs `source` until it is done (`once`), the engine stops listening, or a stop is
 /// requested. Retryable failures are retried with backoff, each restart resuming from the
-/// cookie of the last committed batch.
+/// cookie of the last committed batch. `index_warm`: the engine's index was restored from a
+/// snapshot (it stays complete for every restart of this run).
 pub(crate) async fn run(
     mut source: Box<dyn Source>,
     events: mpsc::Sender<Event>,
     once: bool,
+    index_warm: bool,
     mut backoff: Backoff,
     shared: Shared,
 ) -> Result<(), RunError> {
@@ -34,6 +36,7 @@ pub(crate) async fn run(
         let start = SourceStart {
             cookie,
             follow: !once,
+            index_warm,
         };
         let started = Instant::now();
         let outcome = tokio::select! {
