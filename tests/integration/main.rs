@@ -13,6 +13,7 @@ mod db_servers;
 mod ds389_servers;
 mod e2e;
 mod ldap_e2e_389;
+mod ldap_e2e_restart;
 mod ldap_e2e_slapd;
 mod ldap_e2e_support;
 mod ldap_servers;
