@@ -17,6 +17,7 @@ use crate::database_url::{Backend, DatabaseUrl};
 use crate::dialect::Dialect;
 use crate::error::SqlError;
 use crate::statement::{ReadAs, Statement, Value};
+use crate::transaction::MysqlBegin;
 
 /// Tuning for new connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,7 @@ pub struct Database {
     conn: AnyConnection,
     dialect: Dialect,
     url: DatabaseUrl,
+    mysql_begin: MysqlBegin,
 }
 
 impl std::fmt::Debug for Database {
@@ -115,6 +117,7 @@ impl Database {
             conn,
             dialect,
             url: url.clone(),
+            mysql_begin: MysqlBegin::default(),
         })
     }
 
@@ -142,6 +145,8 @@ impl Database {
     }
 
     /// Runs `work` in one transaction: committed when it returns `Ok`, rolled back otherwise.
+    /// On MySQL/MariaDB `BEGIN` and `COMMIT` cost one round trip each (see
+    /// [`crate::transaction`]).
     pub fn transaction<T, E>(
         &mut self,
         work: impl FnOnce(&mut Session<'_>) -> Result<T, E>,
@@ -150,7 +155,7 @@ impl Database {
         E: From<diesel::result::Error>,
     {
         let dialect = self.dialect;
-        self.conn.transaction(|conn| {
+        crate::transaction::run(&mut self.conn, &mut self.mysql_begin, |conn| {
             let mut session = Session { conn, dialect };
             work(&mut session)
         })

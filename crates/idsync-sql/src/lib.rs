@@ -11,6 +11,7 @@
 //!   migrations and an in-memory mapping index with transactional undo;
 //! * [`introspect`]: the columns of an application table, for schema verification;
 //! * [`error`]: [`SqlError`] and its mapping onto `idsync_core::SinkErrorKind`;
+//! * [`transaction`]: one round trip per `BEGIN`/`COMMIT` on MySQL/MariaDB;
 //! * [`apply`]: what every sink's `apply` shares: [`Abort`] (dry run or failure) and
 //!   [`diff_sorted`] (the merge-diff of sorted member keys).
 
@@ -27,6 +28,7 @@ pub mod introspect;
 pub mod mapping_index;
 pub mod migrations;
 pub mod statement;
+pub mod transaction;
 
 pub use apply::{diff_sorted, Abort};
 pub use batching::{
