@@ -4,7 +4,7 @@
 
 use idsync_sql::{ReadAs, SqlBuilder, SqlError, Value};
 
-use crate::context::{Applier, BlockerIds};
+use crate::context::{Applier, BlockerCache, BlockerIds};
 use crate::values::{comment_hash, new_token, INVALID_TOKEN};
 use crate::wiki::Cell;
 
@@ -18,10 +18,16 @@ pub struct Block {
 }
 
 /// The blocker's actor and the reason's comment, created on first use (like
-/// `User::newSystemUser` and `CommentStore::createComment`).
+/// `User::newSystemUser` and `CommentStore::createComment`). Cached for the sink's lifetime;
+/// the first block of each batch checks that the cached rows still exist (one statement) and
+/// resolves them again when they vanished.
 pub fn blocker(ap: &mut Applier<'_, '_>) -> Result<BlockerIds, SqlError> {
-    if let Some(ids) = ap.blocker {
-        return Ok(ids);
+    if let Some(ids) = ap.blocker.ids {
+        if ap.blocker_checked || still_there(ap, ids)? {
+            ap.blocker_checked = true;
+            return Ok(ids);
+        }
+        ap.blocker = BlockerCache::default();
     }
     let actor = match find_blocker(ap)? {
         Some(actor) => actor,
@@ -29,8 +35,56 @@ pub fn blocker(ap: &mut Applier<'_, '_>) -> Result<BlockerIds, SqlError> {
     };
     let comment = comment_id(ap)?;
     let ids = BlockerIds { actor, comment };
-    ap.blocker = Some(ids);
+    ap.blocker = BlockerCache {
+        ids: Some(ids),
+        actor: Some(Some(actor)),
+    };
+    ap.blocker_checked = true;
     Ok(ids)
+}
+
+/// True when the blocker's user still holds the cached actor and the reason's comment row
+/// still exists.
+fn still_there(ap: &mut Applier<'_, '_>, ids: BlockerIds) -> Result<bool, SqlError> {
+    let wiki = ap.wiki;
+    let mut sql = SqlBuilder::new(wiki.dialect());
+    sql.sql("SELECT ")
+        .sql(&ap.int("COUNT(*)"))
+        .sql(" FROM ")
+        .sql(&wiki.table("actor"))
+        .sql(" a JOIN ")
+        .sql(&wiki.table("user"))
+        .sql(" u ON u.user_id = a.actor_user JOIN ")
+        .sql(&wiki.table("comment"))
+        .sql(" c ON c.comment_id = ")
+        .param(Value::int(ids.comment))
+        .sql(" WHERE a.actor_id = ")
+        .param(Value::int(ids.actor))
+        .sql(" AND u.user_name = ")
+        .param(Value::text(ap.config.blocker.clone()));
+    let rows = ap
+        .session
+        .load(&sql.build_cached(), &[ReadAs::Int])
+        .map_err(|source| SqlError::query("cannot check the blocker", source))?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|row| row.first().and_then(Value::as_int))
+        .is_some_and(|count| count > 0))
+}
+
+/// The blocker's actor for telling the sink's blocks from others': cached for the sink's
+/// lifetime (also when the blocker does not exist yet).
+fn our_actor(ap: &mut Applier<'_, '_>) -> Result<Option<i64>, SqlError> {
+    if let Some(ids) = ap.blocker.ids {
+        return Ok(Some(ids.actor));
+    }
+    if let Some(actor) = ap.blocker.actor {
+        return Ok(actor);
+    }
+    let actor = find_blocker(ap)?;
+    ap.blocker.actor = Some(actor);
+    Ok(actor)
 }
 
 /// The blocker's actor id, if the blocker exists with an actor row (read-only).
@@ -50,7 +104,7 @@ pub fn find_blocker(ap: &mut Applier<'_, '_>) -> Result<Option<i64>, SqlError> {
         .param(Value::text(name.clone()));
     let rows = ap
         .session
-        .load(&sql.build(), &[ReadAs::Int, ReadAs::Int])
+        .load(&sql.build_cached(), &[ReadAs::Int, ReadAs::Int])
         .map_err(|source| SqlError::query("cannot look up the blocker", source))?;
     let Some(row) = rows.into_iter().next() else {
         return Ok(None);
@@ -111,7 +165,7 @@ fn user_id_by_name(ap: &mut Applier<'_, '_>, name: &str) -> Result<i64, SqlError
         .param(Value::text(name));
     let rows = ap
         .session
-        .load(&sql.build(), &[ReadAs::Int])
+        .load(&sql.build_cached(), &[ReadAs::Int])
         .map_err(|source| SqlError::query("cannot read back a new user", source))?;
     rows.into_iter()
         .next()
@@ -142,7 +196,7 @@ fn insert_actor(ap: &mut Applier<'_, '_>, user: i64, name: &str) -> Result<i64, 
         .param(Value::int(user));
     let rows = ap
         .session
-        .load(&sql.build(), &[ReadAs::Int])
+        .load(&sql.build_cached(), &[ReadAs::Int])
         .map_err(|source| SqlError::query("cannot read back a new actor", source))?;
     rows.into_iter()
         .next()
@@ -172,7 +226,7 @@ fn comment_id(ap: &mut Applier<'_, '_>) -> Result<i64, SqlError> {
             .sql(" AND comment_data IS NULL ORDER BY comment_id");
         let rows = ap
             .session
-            .load(&sql.build(), &[ReadAs::Int])
+            .load(&sql.build_cached(), &[ReadAs::Int])
             .map_err(|source| SqlError::query("cannot look up the block reason", source))?;
         Ok(rows
             .into_iter()
@@ -260,6 +314,8 @@ pub fn block(ap: &mut Applier<'_, '_>, users: &[(i64, String)]) -> Result<(), Sq
         ap.config.batch_rows,
     )?;
     let keys: Vec<i64> = users.iter().map(|(user, _)| *user).collect();
+    ap.blocked_changes
+        .extend(keys.iter().map(|key| (*key, true)));
     end_sessions(ap, &keys)
 }
 
@@ -280,11 +336,16 @@ pub fn end_sessions(ap: &mut Applier<'_, '_>, users: &[i64]) -> Result<(), SqlEr
     Ok(())
 }
 
-/// Lifts these blocks (with their autoblocks and restrictions).
-pub fn unblock(ap: &mut Applier<'_, '_>, blocks: &[i64]) -> Result<(), SqlError> {
-    if blocks.is_empty() {
+/// Lifts these blocks (with their autoblocks and restrictions) on these users: `(user_id,
+/// ipb_id)`.
+pub fn unblock(ap: &mut Applier<'_, '_>, lifted: &[(i64, i64)]) -> Result<(), SqlError> {
+    if lifted.is_empty() {
         return Ok(());
     }
+    ap.blocked_changes
+        .extend(lifted.iter().map(|(user, _)| (*user, false)));
+    let blocks: Vec<i64> = lifted.iter().map(|(_, block)| *block).collect();
+    let blocks = blocks.as_slice();
     let wiki = ap.wiki;
     let mut children = Vec::new();
     let head = format!(
@@ -321,10 +382,10 @@ pub fn blocks_of(
     ap: &mut Applier<'_, '_>,
     users: &[i64],
 ) -> Result<foldhash::HashMap<i64, Block>, SqlError> {
-    let ours = match ap.blocker {
-        Some(ids) => Some(ids.actor),
-        None => find_blocker(ap)?,
-    };
+    if users.is_empty() {
+        return Ok(foldhash::HashMap::default());
+    }
+    let ours = our_actor(ap)?;
     let wiki = ap.wiki;
     let head = format!(
         "SELECT {}, {}, {} FROM {} WHERE ipb_auto = 0 AND ipb_user IN ",
@@ -357,4 +418,28 @@ pub fn blocks_of(
         },
     )?;
     Ok(found)
+}
+
+/// Every account with a block (`ipb_auto = 0`), loaded once at `prepare`: the start of the
+/// sink's `maybe_blocked` set.
+pub fn load_blocked(
+    session: &mut idsync_sql::Session<'_>,
+    wiki: &crate::wiki::Wiki,
+) -> Result<foldhash::HashSet<i64>, SqlError> {
+    let dialect = session.dialect();
+    let mut sql = SqlBuilder::new(dialect);
+    sql.sql("SELECT DISTINCT ")
+        .sql(&dialect.cast_to_bigint("ipb_user"))
+        .sql(" FROM ")
+        .sql(&wiki.table("ipblocks"))
+        .sql(" WHERE ipb_auto = 0 AND ipb_user <> 0");
+    let mut blocked = foldhash::HashSet::default();
+    session
+        .for_each_row(&sql.build(), &[ReadAs::Int], |row| {
+            if let Some(user) = row.first().and_then(Value::as_int) {
+                blocked.insert(user);
+            }
+        })
+        .map_err(|source| SqlError::query("cannot read blocked accounts", source))?;
+    Ok(blocked)
 }

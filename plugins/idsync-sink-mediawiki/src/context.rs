@@ -4,8 +4,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use idsync_core::{ApplyReport, Entry, EntryId, PlannedChange, Quarantined, SyncPolicy};
 use idsync_sql::{
-    in_list_statements, Bookkeeping, Mapping, MappingIndex, QuarantineRecord, ReadAs, Session,
-    SqlError, Statement, Value,
+    Bookkeeping, Mapping, MappingIndex, QuarantineRecord, ReadAs, Session, SqlBuilder, SqlError,
+    Statement, Value,
 };
 
 use crate::config::MediaWikiConfig;
@@ -17,6 +17,35 @@ use crate::wiki::Wiki;
 
 /// Keys per `IN (…)` list.
 pub const LOOKUP_CHUNK: usize = 1_000;
+/// `IN (…)` lists up to this length are kept prepared too (per-change batches repeat them),
+/// besides full chunks: at most this many + 1 statements per statement head.
+pub const SMALL_LIST: usize = 8;
+
+/// True when a statement holding `count` list items (or rows) of at most `full` may be kept
+/// prepared: its text repeats, and only a bounded number of such texts exist.
+pub fn cacheable(count: usize, full: usize) -> bool {
+    count == full || count <= SMALL_LIST
+}
+
+/// Builds `head(keys…)` in chunks of [`LOOKUP_CHUNK`] (full and short lists kept prepared).
+pub fn in_lists<T>(
+    session: &Session<'_>,
+    head: &str,
+    keys: &[T],
+    to_value: impl Fn(&T) -> Value,
+) -> Vec<Statement> {
+    keys.chunks(LOOKUP_CHUNK)
+        .map(|chunk| {
+            let mut sql = SqlBuilder::new(session.dialect());
+            sql.sql(head).param_list(chunk.iter().map(&to_value));
+            if cacheable(chunk.len(), LOOKUP_CHUNK) {
+                sql.build_cached()
+            } else {
+                sql.build()
+            }
+        })
+        .collect()
+}
 
 /// The blocker's actor and the block reason's comment row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +54,15 @@ pub struct BlockerIds {
     pub actor: i64,
     /// `comment_id` of the block reason.
     pub comment: i64,
+}
+
+/// What the sink knows about its blocker across batches (kept only when a batch commits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockerCache {
+    /// The blocker's actor and the reason's comment, once resolved or created.
+    pub ids: Option<BlockerIds>,
+    /// The blocker's actor as last looked up (`Some(None)`: the blocker did not exist).
+    pub actor: Option<Option<i64>>,
 }
 
 /// Everything one `apply` works with.
@@ -47,8 +85,16 @@ pub struct Applier<'a, 's> {
     pub groups: &'a mut GroupStore,
     /// Quarantined entries (restored by the caller on rollback).
     pub quarantined: &'a mut HashSet<EntryId>,
-    /// Blocker ids, once known (reset by the caller on rollback).
-    pub blocker: Option<BlockerIds>,
+    /// The blocker, once known (kept by the caller only when the batch commits).
+    pub blocker: BlockerCache,
+    /// True once the cached blocker was verified in this batch.
+    pub blocker_checked: bool,
+    /// Accounts that may carry a block (any block when loaded, plus those the sink blocked):
+    /// an enabled account outside it has no block of the sink to lift.
+    pub maybe_blocked: &'a foldhash::HashSet<i64>,
+    /// Changes to `maybe_blocked` made by this batch, in order (`true`: blocked), applied by
+    /// the caller when the batch commits.
+    pub blocked_changes: Vec<(i64, bool)>,
     /// Adoption and removal policy.
     pub policy: SyncPolicy,
     /// Whether to fill `report.changes`.
@@ -83,7 +129,8 @@ impl<'a, 's> Applier<'a, 's> {
         index: &'a mut MappingIndex,
         groups: &'a mut GroupStore,
         quarantined: &'a mut HashSet<EntryId>,
-        blocker: Option<BlockerIds>,
+        blocker: BlockerCache,
+        maybe_blocked: &'a foldhash::HashSet<i64>,
         policy: SyncPolicy,
         record: bool,
     ) -> Self {
@@ -98,6 +145,9 @@ impl<'a, 's> Applier<'a, 's> {
             groups,
             quarantined,
             blocker,
+            blocker_checked: false,
+            maybe_blocked,
+            blocked_changes: Vec::new(),
             policy,
             record,
             report: ApplyReport::default(),
@@ -192,8 +242,7 @@ impl<'a, 's> Applier<'a, 's> {
         context: &str,
         mut each: impl FnMut(&mut Vec<Value>),
     ) -> Result<(), SqlError> {
-        let statements =
-            in_list_statements(self.session.dialect(), head, keys, LOOKUP_CHUNK, to_value);
+        let statements = in_lists(self.session, head, keys, to_value);
         for statement in &statements {
             self.session
                 .for_each_row(statement, shape, &mut each)
@@ -211,10 +260,7 @@ impl<'a, 's> Applier<'a, 's> {
 
     /// Runs `{head}(keys)` (a `DELETE`/`UPDATE` ending in `IN `) in chunks.
     pub fn exec_in(&mut self, head: &str, keys: &[i64], context: &str) -> Result<usize, SqlError> {
-        let statements =
-            in_list_statements(self.session.dialect(), head, keys, LOOKUP_CHUNK, |key| {
-                Value::int(*key)
-            });
+        let statements = in_lists(self.session, head, keys, |key| Value::int(*key));
         let mut affected = 0;
         for statement in &statements {
             affected += self.exec(statement, context)?;

@@ -328,7 +328,12 @@ pub fn remove_rows(ap: &mut Applier<'_, '_>, group: &str, users: &[i64]) -> Resu
             .param(Value::text(group))
             .sql(" AND ug_user IN ")
             .param_list(chunk.iter().map(|user| Value::int(*user)));
-        let removed = ap.exec(&sql.build(), "cannot delete from user_groups")?;
+        let statement = if crate::context::cacheable(chunk.len(), LOOKUP_CHUNK) {
+            sql.build_cached()
+        } else {
+            sql.build()
+        };
+        let removed = ap.exec(&statement, "cannot delete from user_groups")?;
         ap.report.counts.members_removed += u64::try_from(removed).unwrap_or(0);
     }
     let rows = users

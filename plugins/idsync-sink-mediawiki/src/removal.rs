@@ -263,7 +263,10 @@ fn delete(ap: &mut Applier<'_, '_>, targets: Vec<Target>) -> Result<(), SqlError
     let actors: Vec<i64> = targets.iter().filter_map(|t| t.actor).collect();
     let wiki = ap.wiki;
     // Blocks on these accounts (and their autoblocks, restrictions).
-    let blocks: Vec<i64> = blocks_of(ap, &keys)?.values().map(|b| b.id).collect();
+    let blocks: Vec<(i64, i64)> = blocks_of(ap, &keys)?
+        .iter()
+        .map(|(user, b)| (*user, b.id))
+        .collect();
     unblock(ap, &blocks)?;
     let removed = ap.exec_in(
         &format!(

@@ -13,8 +13,9 @@ use idsync_sql::{
 };
 use tracing::debug;
 
+use crate::blocks::load_blocked;
 use crate::config::MediaWikiConfig;
-use crate::context::{Applier, BlockerIds};
+use crate::context::{Applier, BlockerCache};
 use crate::error::MediaWikiError;
 use crate::groups::{mark_groups_of_newly_live, set_members, sync_wiki_groups, upsert_groups};
 use crate::names::NameRules;
@@ -34,10 +35,17 @@ struct Prepared {
     index: MappingIndex,
     groups: GroupStore,
     quarantined: HashSet<EntryId>,
-    blocker: Option<BlockerIds>,
+    /// The blocker, cached for the sink's lifetime.
+    blocker: BlockerCache,
+    /// Accounts that may carry a block of the sink (see `Applier::maybe_blocked`).
+    maybe_blocked: foldhash::HashSet<i64>,
     /// True once stored group targets were checked against the configured mapping.
     reconciled: bool,
 }
+
+/// What a committed batch hands back: its report, the blocker as known at its end, and its
+/// changes to the `maybe_blocked` set.
+type Committed = (ApplyReport, BlockerCache, Vec<(i64, bool)>);
 
 /// The MediaWiki sink (`plugin = "mediawiki"`).
 pub struct MediaWikiSink {
@@ -132,6 +140,7 @@ impl MediaWikiSink {
             .map(|record| record.id)
             .collect();
         let groups = GroupStore::load(&mut db.session(), &self.config.scope)?;
+        let maybe_blocked = load_blocked(&mut db.session(), &wiki)?;
         debug!(mappings = mappings.len(), schema = %detected.description, url = %db.url(), "mediawiki sink prepared");
         self.prepared = Some(Prepared {
             db,
@@ -142,7 +151,8 @@ impl MediaWikiSink {
             index: MappingIndex::from_mappings(mappings),
             groups,
             quarantined,
-            blocker: None,
+            blocker: BlockerCache::default(),
+            maybe_blocked,
             reconciled: false,
         });
         Ok(())
@@ -181,42 +191,49 @@ impl MediaWikiSink {
             groups,
             quarantined,
             blocker,
+            maybe_blocked,
             reconciled,
         } = prepared;
         let saved_quarantine = quarantined.clone();
         let cached_blocker = *blocker;
-        let outcome = db.transaction(
-            |session| -> Result<(ApplyReport, Option<BlockerIds>), Abort> {
-                let mut ap = Applier::new(
-                    session,
-                    wiki,
-                    config,
-                    rules,
-                    detected,
-                    books,
-                    index,
-                    groups,
-                    quarantined,
-                    cached_blocker,
-                    policy,
-                    record,
-                );
-                if !*reconciled {
-                    reconcile_targets(&mut ap);
-                }
-                apply_batch(&mut ap, batch)?;
-                let report = std::mem::take(&mut ap.report);
-                if options.dry_run {
-                    return Err(Abort::DryRun(Box::new(report)));
-                }
-                Ok((report, ap.blocker))
-            },
-        );
+        let outcome = db.transaction(|session| -> Result<Committed, Abort> {
+            let mut ap = Applier::new(
+                session,
+                wiki,
+                config,
+                rules,
+                detected,
+                books,
+                index,
+                groups,
+                quarantined,
+                cached_blocker,
+                maybe_blocked,
+                policy,
+                record,
+            );
+            if !*reconciled {
+                reconcile_targets(&mut ap);
+            }
+            apply_batch(&mut ap, batch)?;
+            let report = std::mem::take(&mut ap.report);
+            if options.dry_run {
+                return Err(Abort::DryRun(Box::new(report)));
+            }
+            Ok((report, ap.blocker, std::mem::take(&mut ap.blocked_changes)))
+        });
         match outcome {
-            Ok((report, ids)) => {
+            Ok((report, cache, blocked_changes)) => {
                 index.commit();
                 groups.commit();
-                *blocker = ids;
+                *blocker = cache;
+                for (user, blocked) in blocked_changes {
+                    if blocked {
+                        maybe_blocked.insert(user);
+                    } else {
+                        maybe_blocked.remove(&user);
+                    }
+                }
                 *reconciled = true;
                 Ok(report)
             }
@@ -382,7 +399,7 @@ fn update_site_stats(ap: &mut Applier<'_, '_>) -> Result<(), SqlError> {
         .sql(" + ")
         .param(Value::int(ap.users_delta))
         .sql(" END WHERE ss_row_id = 1");
-    ap.exec(&sql.build(), "cannot update site_stats")?;
+    ap.exec(&sql.build_cached(), "cannot update site_stats")?;
     Ok(())
 }
 

@@ -323,7 +323,18 @@ fn update_existing(ap: &mut Applier<'_, '_>, existing: Vec<Existing<'_>>) -> Res
     if existing.is_empty() {
         return Ok(());
     }
-    let keys: Vec<i64> = existing.iter().map(|e| e.key).collect();
+    // Only these accounts can have a block that matters: disabled ones (blocked or to be
+    // blocked), ones coming back or adopted, and ones that may carry a block of the sink
+    // (to lift). An enabled account outside `maybe_blocked` has no block of the sink.
+    let keys: Vec<i64> = existing
+        .iter()
+        .filter(|e| {
+            !e.wanted.entry.enabled
+                || e.previous != Some(MappingState::Live)
+                || ap.maybe_blocked.contains(&e.key)
+        })
+        .map(|e| e.key)
+        .collect();
     let blocks = blocks_of(ap, &keys)?;
     let existing = order_renames(ap, existing)?;
     let mut to_block = Vec::new();
@@ -394,7 +405,7 @@ fn update_existing(ap: &mut Applier<'_, '_>, existing: Vec<Existing<'_>>) -> Res
         let revived = item.previous == Some(MappingState::Gone);
         if entry.enabled {
             if let Some(block) = current.filter(|block| block.ours) {
-                to_unblock.push(block.id);
+                to_unblock.push((key, block.id));
                 ap.report.counts.enabled += 1;
                 ap.change(|| PlannedChange::Enable {
                     id: entry.id,
@@ -575,7 +586,7 @@ fn update_fields(
         sql.sql(", user_email_token = NULL, user_email_token_expires = NULL");
     }
     sql.sql(" WHERE user_id = ").param(Value::int(key));
-    ap.exec(&sql.build(), "cannot update a user")?;
+    ap.exec(&sql.build_cached(), "cannot update a user")?;
     Ok(())
 }
 
@@ -706,7 +717,7 @@ fn create_users(ap: &mut Applier<'_, '_>, creates: Vec<Wanted<'_>>) -> Result<()
             .param(Value::int(user))
             .sql(" WHERE actor_id = ")
             .param(Value::int(actor));
-        ap.exec(&sql.build(), "cannot give an actor to a new user")?;
+        ap.exec(&sql.build_cached(), "cannot give an actor to a new user")?;
     }
     block(ap, &to_block)
 }

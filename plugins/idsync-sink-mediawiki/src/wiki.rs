@@ -162,7 +162,7 @@ impl Wiki {
             if !tail.is_empty() {
                 sql.sql(" ").sql(tail);
             }
-            let statement = if count == per_statement {
+            let statement = if crate::context::cacheable(count, per_statement) {
                 sql.build_cached()
             } else {
                 sql.build()
