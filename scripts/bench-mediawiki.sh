@@ -1,10 +1,16 @@
 #!/bin/sh
 # Benchmark of the MediaWiki sink (issue 4): a private slapd holding 100k users and 10k groups
-# (~1M memberships, every group mapped to a wiki group) synced into MediaWiki 1.39 installed
-# by its own installer, on SQLite and on a private MariaDB, with the release build.
+# (~1M memberships) synced into MediaWiki 1.39 installed by its own installer, on SQLite and
+# on a private MariaDB, with the release build.
 #
 #   scripts/bench-mediawiki.sh [--backends sqlite,mariadb] [--runs 3] [--users 100000]
 #                              [--max-members 160] [--modifies 1000] [--keep DIR]
+#                              [--all-groups]
+#
+# Groups: by default a wiki's usual configuration, five directory groups (one nested, one
+# holding every user) mapped to four wiki groups (~100k user_groups rows). --all-groups: the
+# worst case, map_other_groups = true (all 10k directory groups, ~1M user_groups rows).
+# The configuration that ran is printed with the figures.
 #
 # Prints, per backend: the initial `idsync sync --once` on a fresh wiki, the no-op re-sync,
 # the persist latency (modify answered → user_real_name committed, p50/p90/p99/max), the

@@ -54,6 +54,10 @@ enum Command {
         /// Backends, comma-separated: sqlite, mariadb.
         #[arg(long, default_value = "sqlite,mariadb", value_delimiter = ',')]
         backends: Vec<String>,
+        /// The worst case: every directory group feeds a wiki group (`map_other_groups`,
+        /// ~1M `user_groups` rows) instead of a handful of mapped groups.
+        #[arg(long)]
+        all_groups: bool,
     },
 }
 
@@ -102,7 +106,11 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Ldap(common) => ldap::run(&common),
         Command::Serve(common) => ldap::serve(&common),
-        Command::Mediawiki { common, backends } => mediawiki::run(&common, &backends),
+        Command::Mediawiki {
+            common,
+            backends,
+            all_groups,
+        } => mediawiki::run(&common, &backends, all_groups),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

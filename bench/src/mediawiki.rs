@@ -1,5 +1,9 @@
-//! Issue 4's benchmark: slapd → MediaWiki (`plugin = "mediawiki"`, every directory group
-//! mapped to a wiki group) on SQLite and on MariaDB.
+//! Issue 4's benchmark: slapd → MediaWiki (`plugin = "mediawiki"`) on SQLite and on MariaDB.
+//!
+//! The default group configuration is a wiki's usual one: a handful of directory groups (one
+//! of them nested, one holding everyone) mapped to four wiki groups, ~100k `user_groups`
+//! rows. `--all-groups` runs the worst case instead: `map_other_groups = true`, every one of
+//! the 10k directory groups feeds a wiki group (~1M `user_groups` rows).
 //!
 //! Targets (2-core reference machine): initial sync ≤ 3 s on SQLite, ≤ 10 s on MariaDB;
 //! persist latency p99 ≤ 10 ms.
@@ -24,6 +28,71 @@ const P99_TARGET_MS: f64 = 10.0;
 /// MediaWiki's name of user `index` (the first letter upper-cased).
 fn wiki_name(index: usize) -> String {
     format!("User{index:06}")
+}
+
+/// Which directory groups feed wiki groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupMapping {
+    /// A `[sink] groups` table of five directory groups (one nested, one holding every user)
+    /// feeding four wiki groups.
+    Realistic,
+    /// `map_other_groups = true`: every directory group feeds the wiki group of its name.
+    All,
+}
+
+impl GroupMapping {
+    /// The mapped directory groups (`Realistic` only): directory group → wiki group.
+    fn pairs(self, directory: &Directory) -> Vec<(String, &'static str)> {
+        match self {
+            GroupMapping::All => Vec::new(),
+            GroupMapping::Realistic => {
+                let mut pairs = vec![
+                    ("pg-00000".to_owned(), "editor"),
+                    ("gon-00001".to_owned(), "sysop"),
+                    ("pg-00001".to_owned(), "bureaucrat"),
+                    ("gon-00002".to_owned(), "interface-admin"),
+                ];
+                if let Some(last) = directory.shape.nested_groups.checked_sub(1) {
+                    pairs.push((format!("gon-nest-{last:02}"), "sysop"));
+                }
+                pairs
+            }
+        }
+    }
+
+    /// The `[sink]` lines of this mapping.
+    fn toml(self, directory: &Directory) -> String {
+        match self {
+            GroupMapping::All => "map_other_groups = true\n".to_owned(),
+            GroupMapping::Realistic => {
+                let pairs: Vec<String> = self
+                    .pairs(directory)
+                    .iter()
+                    .map(|(group, wiki)| format!("\"{group}\" = \"{wiki}\""))
+                    .collect();
+                format!("groups = {{ {} }}\n", pairs.join(", "))
+            }
+        }
+    }
+
+    /// One line saying which configuration runs.
+    pub fn describe(self, directory: &Directory) -> String {
+        match self {
+            GroupMapping::All => format!(
+                "groups: map_other_groups = true (worst case: all {} directory groups feed wiki groups)",
+                directory.groups()
+            ),
+            GroupMapping::Realistic => format!(
+                "groups: realistic mapping ({}; pg-00000 holds every user, gon-nest-* is nested); \
+                 --all-groups for the worst case",
+                self.pairs(directory)
+                    .iter()
+                    .map(|(group, wiki)| format!("{group} → {wiki}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 /// The backends this benchmark knows.
@@ -70,7 +139,12 @@ struct Figures {
 }
 
 /// Runs the benchmark on every backend and prints its figures.
-pub fn run(common: &Common, backends: &[String]) -> Result<()> {
+pub fn run(common: &Common, backends: &[String], all_groups: bool) -> Result<()> {
+    let mapping = if all_groups {
+        GroupMapping::All
+    } else {
+        GroupMapping::Realistic
+    };
     let kinds = backends
         .iter()
         .map(|name| Kind::parse(name))
@@ -91,6 +165,7 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
     ));
     let directory = Directory::start(common.users, common.max_members)?;
     line(&format!("directory: {}", directory.describe()));
+    line(&mapping.describe(&directory));
     let password = password_file(&work, &directory)?;
     let runner = Runner {
         binary: common.idsync.clone(),
@@ -108,10 +183,11 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
             None => MwBackend::Sqlite,
         };
         all.push(run_backend(
-            common, &directory, &runner, &work, &password, kind, backend,
+            common, &directory, &runner, &work, &password, kind, backend, mapping,
         )?);
     }
     line("");
+    line(&mapping.describe(&directory));
     line("summary (medians)  initial (CPU +slapd)   target          no-op (CPU)          persist p50 / p99 (≤ 10 ms)   restart   peak RSS");
     for figures in &all {
         line(&format!(
@@ -136,6 +212,7 @@ pub fn run(common: &Common, backends: &[String]) -> Result<()> {
 
 /// Initial syncs on fresh wikis, then the no-op re-sync, persist latency and restart on the
 /// last one.
+#[allow(clippy::too_many_arguments)]
 fn run_backend(
     common: &Common,
     directory: &Directory,
@@ -144,6 +221,7 @@ fn run_backend(
     password: &Path,
     kind: Kind,
     backend: MwBackend<'_>,
+    mapping: GroupMapping,
 ) -> Result<Figures> {
     let label = kind.name().to_lowercase();
     let runs = common.runs.max(1);
@@ -153,12 +231,13 @@ fn run_backend(
         // The previous wiki goes before the next is installed.
         drop(last.take());
         let wiki = MediaWiki::install(backend, None)?;
-        let config = write_config(
+        let config = write_config_with(
             work,
             &format!("mw-{label}-{run}"),
             directory,
             password,
             &wiki,
+            mapping,
         )?;
         let result = once(
             runner,
@@ -251,7 +330,7 @@ fn run_backend(
     })
 }
 
-/// Writes `work/NAME.toml` for `wiki`.
+/// Writes `work/NAME.toml` for `wiki` with the realistic group mapping.
 pub fn write_config(
     work: &Path,
     name: &str,
@@ -259,11 +338,31 @@ pub fn write_config(
     password: &Path,
     wiki: &MediaWiki,
 ) -> Result<PathBuf> {
+    write_config_with(
+        work,
+        name,
+        directory,
+        password,
+        wiki,
+        GroupMapping::Realistic,
+    )
+}
+
+/// Writes `work/NAME.toml` for `wiki` with `mapping`.
+pub fn write_config_with(
+    work: &Path,
+    name: &str,
+    directory: &Directory,
+    password: &Path,
+    wiki: &MediaWiki,
+    mapping: GroupMapping,
+) -> Result<PathBuf> {
     let path = work.join(format!("{name}.toml"));
     let text = format!(
-        "{}\n[sink]\nplugin = \"mediawiki\"\nurl = \"{}\"\nmap_other_groups = true\n",
+        "{}\n[sink]\nplugin = \"mediawiki\"\nurl = \"{}\"\n{}",
         directory.source_toml(password),
-        wiki.url()
+        wiki.url(),
+        mapping.toml(directory)
     );
     std::fs::write(&path, text)?;
     Ok(path)
