@@ -10,6 +10,9 @@
 # (modify answered → row committed, p50/p90/p99/max), the restart with the cookie after 10
 # changes, peak RSS and the load average. Targets on the 2-core reference machine:
 # initial <= 3x the floor; persist p50 <= 3 ms, p99 <= 10 ms; restart <= 2 s.
+# The follower and the restarts run with `[runner] state_dir` (the member-index snapshot
+# replaces the warm-up; each restart line says whether it was used);
+# IDSYNC_BENCH_STATE_DIR=0 measures the restarts with the warm-up instead.
 # NO_BUILD=1 skips the build; CARGO_TARGET_DIR is respected.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -124,9 +124,25 @@ pub fn run(common: &Common) -> Result<()> {
         noop.push(&result);
     }
 
+    // The follower and the restarts keep the engine's member-index snapshot in a state
+    // directory (`[runner] state_dir`): each clean stop writes it, the next restart loads it
+    // instead of the warm-up. IDSYNC_BENCH_STATE_DIR=0 measures the warm-up instead.
+    let use_state_dir = std::env::var("IDSYNC_BENCH_STATE_DIR").map_or(true, |v| v != "0");
+    let restart_config = if use_state_dir {
+        let path = work.join("ldap-restart.toml");
+        let text = format!(
+            "{}\n[runner]\nstate_dir = {:?}\n",
+            std::fs::read_to_string(&config)?,
+            work.join("state").display().to_string()
+        );
+        std::fs::write(&path, text)?;
+        path
+    } else {
+        config.clone()
+    };
     let mut target = Target {
         runner: &runner,
-        config: config.clone(),
+        config: restart_config,
         stored_name: user_uid,
         probe: Probe::connect(
             &format!("sqlite://{}", db.display()),
@@ -158,9 +174,10 @@ pub fn run(common: &Common) -> Result<()> {
             &format!("ldap-restart-{run}"),
         )?;
         line(&format!(
-            "restart --once run {run} with the cookie after {} changes: {}",
+            "restart --once run {run} with the cookie after {} changes: {}; index snapshot: {}",
             common.restart_changes,
-            result.describe()
+            result.describe(),
+            snapshot_use(&work.join(format!("ldap-restart-{run}.log")), use_state_dir)
         ));
         restart.push(&result);
     }
@@ -261,6 +278,23 @@ pub fn serve(common: &Common) -> Result<()> {
     }
     let _ = std::fs::remove_file(work.join("stop"));
     Ok(())
+}
+
+/// Whether a restart's log shows the member-index snapshot restored (else the warm-up ran).
+fn snapshot_use(log: &Path, enabled: bool) -> String {
+    if !enabled {
+        return "off (IDSYNC_BENCH_STATE_DIR=0): warm-up".to_owned();
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    if text.contains("member index restored from the snapshot") {
+        "used (no warm-up)".to_owned()
+    } else if let Some(line) = text.lines().find(|line| {
+        line.contains("member index snapshot") || line.contains("no member index snapshot")
+    }) {
+        format!("NOT used, warm-up ran: {}", line.trim())
+    } else {
+        "NOT used, warm-up ran".to_owned()
+    }
 }
 
 /// Writes `work/NAME.toml` for the SQLite file `db`.
