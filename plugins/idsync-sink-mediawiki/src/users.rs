@@ -638,27 +638,44 @@ fn create_users(ap: &mut Applier<'_, '_>, creates: Vec<Wanted<'_>>) -> Result<()
             ]
         })
         .collect();
-    wiki.insert(
-        ap.session,
-        "user",
-        &[
-            "user_name",
-            "user_real_name",
-            "user_password",
-            "user_newpassword",
-            "user_email",
-            "user_email_authenticated",
-            "user_touched",
-            "user_token",
-            "user_registration",
-            "user_editcount",
-        ],
-        rows,
-        "",
-        ap.config.batch_rows,
-    )?;
-    let names: Vec<String> = ready.iter().map(|w| w.name.clone()).collect();
-    let keys = ap.users_named(&names)?;
+    let columns = [
+        "user_name",
+        "user_real_name",
+        "user_password",
+        "user_newpassword",
+        "user_email",
+        "user_email_authenticated",
+        "user_touched",
+        "user_token",
+        "user_registration",
+        "user_editcount",
+    ];
+    let keys = if wiki.dialect().supports_returning() {
+        // The new ids come back with the insert (SQLite, PostgreSQL).
+        let returning = format!("{}, {}", ap.int("user_id"), ap.text("user_name"));
+        let mut keys = HashMap::with_capacity(ready.len());
+        wiki.insert_returning(
+            ap.session,
+            "user",
+            &columns,
+            rows,
+            &returning,
+            &[ReadAs::Int, ReadAs::Text],
+            ap.config.batch_rows,
+            |row| {
+                let name = row.pop().and_then(Value::into_text);
+                let key = row.first().and_then(Value::as_int);
+                if let (Some(key), Some(name)) = (key, name) {
+                    keys.insert(name, key);
+                }
+            },
+        )?;
+        keys
+    } else {
+        wiki.insert(ap.session, "user", &columns, rows, "", ap.config.batch_rows)?;
+        let names: Vec<String> = ready.iter().map(|w| w.name.clone()).collect();
+        ap.users_named(&names)?
+    };
     let mut claims = Vec::new();
     let mut new_actors = Vec::new();
     let mut to_block = Vec::new();

@@ -1,6 +1,8 @@
 //! The wiki's tables (prefix, PostgreSQL schema) and how values are written into them.
 
-use idsync_sql::{Backend, Dialect, Session, SqlBuilder, SqlError, Statement, TableName, Value};
+use idsync_sql::{
+    Backend, Dialect, ReadAs, Session, SqlBuilder, SqlError, Statement, TableName, Value,
+};
 
 use crate::values::Timestamp;
 
@@ -125,8 +127,54 @@ impl Wiki {
         tail: &str,
         rows_per_statement: usize,
     ) -> Result<usize, SqlError> {
+        let mut affected = 0;
+        for statement in self.insert_statements(table, columns, rows, tail, rows_per_statement) {
+            affected += run(session, &statement, || {
+                format!("cannot insert into `{}`", self.display(table))
+            })?;
+        }
+        Ok(affected)
+    }
+
+    /// Like [`Self::insert`] with `RETURNING {returning}` (only where the dialect supports
+    /// it): `each` is called with every returned row, read as `shape`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_returning(
+        &self,
+        session: &mut Session<'_>,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Cell>>,
+        returning: &str,
+        shape: &[ReadAs],
+        rows_per_statement: usize,
+        mut each: impl FnMut(&mut Vec<Value>),
+    ) -> Result<(), SqlError> {
+        let tail = format!("RETURNING {returning}");
+        for statement in self.insert_statements(table, columns, rows, &tail, rows_per_statement) {
+            session
+                .for_each_row(&statement, shape, &mut each)
+                .map_err(|source| {
+                    SqlError::query(
+                        format!("cannot insert into `{}`", self.display(table)),
+                        source,
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The statements of a multi-row insert (full and short ones kept prepared).
+    fn insert_statements(
+        &self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Cell>>,
+        tail: &str,
+        rows_per_statement: usize,
+    ) -> Vec<Statement> {
         if rows.is_empty() {
-            return Ok(0);
+            return Vec::new();
         }
         let per_statement =
             idsync_sql::rows_per_statement(self.dialect, columns.len(), rows_per_statement);
@@ -139,7 +187,7 @@ impl Wiki {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let mut affected = 0;
+        let mut statements = Vec::with_capacity(rows.len().div_ceil(per_statement.max(1)));
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let mut sql = SqlBuilder::new(self.dialect);
@@ -162,16 +210,13 @@ impl Wiki {
             if !tail.is_empty() {
                 sql.sql(" ").sql(tail);
             }
-            let statement = if crate::context::cacheable(count, per_statement) {
+            statements.push(if crate::context::cacheable(count, per_statement) {
                 sql.build_cached()
             } else {
                 sql.build()
-            };
-            affected += run(session, &statement, || {
-                format!("cannot insert into `{}`", self.display(table))
-            })?;
+            });
         }
-        Ok(affected)
+        statements
     }
 
     /// `INSERT … DO NOTHING` on a duplicate key, in the backend's words.
