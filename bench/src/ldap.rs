@@ -167,6 +167,7 @@ pub fn run(common: &Common) -> Result<()> {
 
     let mut restart = Runs::default();
     for run in 1..=runs {
+        let existed = snapshot_present(&work.join("state"));
         let result = target.restart(
             &directory,
             common.restart_changes,
@@ -177,7 +178,11 @@ pub fn run(common: &Common) -> Result<()> {
             "restart --once run {run} with the cookie after {} changes: {}; index snapshot: {}",
             common.restart_changes,
             result.describe(),
-            snapshot_use(&work.join(format!("ldap-restart-{run}.log")), use_state_dir)
+            snapshot_use(
+                &work.join(format!("ldap-restart-{run}.log")),
+                use_state_dir,
+                existed
+            )
         ));
         restart.push(&result);
     }
@@ -280,21 +285,35 @@ pub fn serve(common: &Common) -> Result<()> {
     Ok(())
 }
 
-/// Whether a restart's log shows the member-index snapshot restored (else the warm-up ran).
-fn snapshot_use(log: &Path, enabled: bool) -> String {
+/// Whether a restart used the member-index snapshot: one was in the state directory before
+/// the run, and the log (warn level: the "restored" line is info) has no warning that it was
+/// not used.
+fn snapshot_use(log: &Path, enabled: bool, existed: bool) -> String {
     if !enabled {
         return "off (IDSYNC_BENCH_STATE_DIR=0): warm-up".to_owned();
     }
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    if text.contains("member index restored from the snapshot") {
-        "used (no warm-up)".to_owned()
-    } else if let Some(line) = text.lines().find(|line| {
-        line.contains("member index snapshot") || line.contains("no member index snapshot")
-    }) {
+    if let Some(line) = text
+        .lines()
+        .find(|line| line.contains("member index snapshot"))
+    {
         format!("NOT used, warm-up ran: {}", line.trim())
+    } else if existed {
+        "used (no warm-up)".to_owned()
     } else {
-        "NOT used, warm-up ran".to_owned()
+        "NOT used (none in the state directory), warm-up ran".to_owned()
     }
+}
+
+/// True when the state directory holds an index snapshot.
+fn snapshot_present(state: &Path) -> bool {
+    std::fs::read_dir(state).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("index-") && name.ends_with(".bin")
+        })
+    })
 }
 
 /// Writes `work/NAME.toml` for the SQLite file `db`.
