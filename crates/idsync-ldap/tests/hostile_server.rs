@@ -1,6 +1,7 @@
 //! The live source against a hostile server (a TCP listener in the test that answers every
 //! request with crafted bytes): messages lber would recurse into without bound, or wait for
-//! forever, end the run with an error that says why — the process does not abort or hang.
+//! forever, or whose missing parts ldap3 would `expect`, end the run with an error that says
+//! why — the process does not abort, panic or hang.
 
 use std::time::Duration;
 
@@ -160,5 +161,14 @@ async fn an_announced_size_of_4_gib_is_refused_before_it_is_read() {
     let error = failure(run_once(&url).await, "a huge answer must fail the run");
     let text = error.to_string();
     assert!(text.contains("announced a message of"), "{text}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn an_empty_ldap_message_is_an_error_not_a_panic_in_ldap3() {
+    let (url, server) = serve(|_| vec![0x30, 0x00]).await;
+    let error = failure(run_once(&url).await, "an empty message must fail the run");
+    let text = error.to_string();
+    assert!(text.contains("ldap3 cannot read"), "{text}");
     server.abort();
 }

@@ -34,6 +34,9 @@ pub enum Violation {
     /// A length uses a form LDAP forbids (indefinite) or more than 8 bytes.
     #[error("the server sent a BER length {0}")]
     LengthForm(&'static str),
+    /// The message lacks what ldap3 reads without checking (see `envelope`).
+    #[error("the server sent an LDAP message ldap3 cannot read: {0}")]
+    Envelope(&'static str),
     /// An inner element claims more bytes than its enclosing element holds.
     #[error(
         "the server sent a message whose element at byte {offset} runs past its enclosing element"

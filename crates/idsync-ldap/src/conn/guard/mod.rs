@@ -6,14 +6,15 @@
 //! for them forever while buffering whatever follows. Neither can be configured away, so idsync
 //! opens the connection itself (TCP with keepalive, TLS, StartTLS, or the ldapi socket) and
 //! hands ldap3 one end of a socket pair. A relay task copies requests to the server unchanged
-//! and passes the server's bytes on only in whole messages that [`frame::check_message`]
-//! accepted. A refused message closes the connection; the [`Verdict`] says why, and
-//! the operation that was waiting reports it.
+//! and passes the server's bytes on only in whole messages that [`frame::check_message`] and
+//! [`envelope::check_envelope`] accepted. A refused message closes the connection; the
+//! [`Verdict`] says why, and the operation that was waiting reports it.
 //!
 //! Buffering stays bounded: the relay holds at most one incomplete message plus one read, and
 //! it stops reading from the server while ldap3 does not read the socket pair (which happens
 //! whenever nobody waits for the server, see the `conn` module docs).
 
+pub mod envelope;
 pub mod frame;
 
 use std::io;
@@ -149,7 +150,9 @@ fn checked_prefix(buffer: &[u8]) -> (usize, Option<Violation>) {
         let Some(message) = rest.get(..len) else {
             return (offset, None);
         };
-        if let Err(violation) = frame::check_message(message, frame::MAX_DEPTH) {
+        if let Err(violation) = frame::check_message(message, frame::MAX_DEPTH)
+            .and_then(|()| envelope::check_envelope(message))
+        {
             return (offset, Some(violation));
         }
         offset += len;
