@@ -106,12 +106,14 @@ pub(crate) fn split_attribute(line: &[u8]) -> Result<(String, Vec<u8>), String> 
     Ok((name.to_owned(), value))
 }
 
-/// An LDIF attribute description: letters, digits, `-`, `.` and `;` (options), not empty.
+/// An LDIF attribute description: letters, digits, `-`, `.`, `_` and `;` (options), not
+/// empty; options may hold `=` and `*` (Active Directory's ranged values:
+/// `member;range=0-1499`, `member;range=1500-*`).
 pub(crate) fn is_attribute_name(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b';' | b'_'))
+        && name.bytes().all(|byte| {
+            byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b';' | b'_' | b'=' | b'*')
+        })
 }
 
 fn trim_leading_spaces(bytes: &[u8]) -> &[u8] {

@@ -576,13 +576,16 @@ fn names_a_trace_cannot_hold_are_refused() {
     };
     assert!(writer.write_reread(&entry.dn, Some(&entry)).is_err());
     assert_eq!(writer.messages_written(), 0);
-    // What follows is written as usual.
+    // What follows is written as usual, options (AD's ranged values too) included.
     let fine = entry_with("uid;lang-de");
     writer.write(&fine).unwrap();
+    let ranged = entry_with("member;range=1500-*");
+    writer.write(&ranged).unwrap();
     let written = writer.into_inner().unwrap();
     let read = read_all(&written).unwrap();
-    assert_eq!(read.len(), 1);
+    assert_eq!(read.len(), 2);
     assert_eq!(read[0].message, fine);
+    assert_eq!(read[1].message, ranged);
 }
 
 /// Found by the `trace_reader` fuzz target: a re-read mark on a reference (or intermediate)
