@@ -84,8 +84,24 @@ async fn sync(path: &Path, options: SyncOptions) -> u8 {
         }
     };
     let shutdown = signals::shutdown_token();
-    let state_dir = config.runner.state_dir.as_deref();
-    match run::sync(source, sink, &config.sync, state_dir, options, shutdown).await {
+    let state_dir = config
+        .runner
+        .effective_state_dir(std::env::var_os("STATE_DIRECTORY"));
+    if config.runner.state_dir.is_none() {
+        if let Some(dir) = &state_dir {
+            info!(dir = %dir.display(), "state_dir from $STATE_DIRECTORY (systemd)");
+        }
+    }
+    match run::sync(
+        source,
+        sink,
+        &config.sync,
+        state_dir.as_deref(),
+        options,
+        shutdown,
+    )
+    .await
+    {
         Ok(summary) => {
             if options.dry_run {
                 let mut stdout = std::io::stdout().lock();

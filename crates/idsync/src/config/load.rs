@@ -214,6 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn runner_state_dir_falls_back_to_systemds_state_directory() {
+        use std::ffi::OsString;
+        use std::path::PathBuf;
+        let unset = crate::config::RunnerSection::default();
+        assert_eq!(unset.effective_state_dir(None), None);
+        assert_eq!(
+            unset.effective_state_dir(Some(OsString::from("/var/lib/idsync:/var/lib/other"))),
+            Some(PathBuf::from("/var/lib/idsync"))
+        );
+        assert_eq!(unset.effective_state_dir(Some(OsString::from(""))), None);
+        let set = crate::config::RunnerSection {
+            state_dir: Some(PathBuf::from("/srv/idsync")),
+        };
+        assert_eq!(
+            set.effective_state_dir(Some(OsString::from("/var/lib/idsync"))),
+            Some(PathBuf::from("/srv/idsync"))
+        );
+    }
+
+    #[test]
     fn runner_state_dir_is_optional_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         let config = load(&write(dir.path(), "c.toml", MINIMAL)).unwrap();

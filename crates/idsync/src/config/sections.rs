@@ -141,4 +141,18 @@ impl RunnerSection {
         }
         problems
     }
+
+    /// The state directory to use: `state_dir`, or else the first directory systemd gives a
+    /// service with `StateDirectory=` (`$STATE_DIRECTORY`, colon-separated), or none.
+    pub fn effective_state_dir(
+        &self,
+        systemd: Option<std::ffi::OsString>,
+    ) -> Option<std::path::PathBuf> {
+        if let Some(dir) = &self.state_dir {
+            return Some(dir.clone());
+        }
+        let systemd = systemd?;
+        let first = systemd.to_str()?.split(':').find(|dir| !dir.is_empty())?;
+        Some(std::path::PathBuf::from(first))
+    }
 }
