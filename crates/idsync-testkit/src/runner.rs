@@ -31,6 +31,8 @@ pub fn command(args: &[&str], cwd: &Path) -> Command {
         .env("IDSYNC_PLUGIN_PATH", plugin_dir())
         .env("RUST_LOG", "info")
         .env_remove("RUST_BACKTRACE")
+        // A CI service's own systemd state directory is not the test's `state_dir`.
+        .env_remove("STATE_DIRECTORY")
         .stdin(Stdio::null());
     command
 }
