@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use idsync_core::{
-    ApplyOptions, Batch, CookieUpdate, Entry, EntryId, EntryKind, GroupMembers, Sink,
+    ApplyOptions, Batch, CookieUpdate, Entry, EntryId, EntryKind, GroupMembers, Sink, SyncPolicy,
 };
 use uuid::Uuid;
 
@@ -141,4 +141,32 @@ pub fn run(sink: &mut dyn Sink, batches: &[Batch], label: &str) {
         counts.members_added,
         peak_rss_mb()
     );
+}
+
+/// The scenario both sink benches run on the data set: initial sync, no-op re-sync, then a new
+/// sink from `open` (prepare + `load_state` timed, as at a runner start) and a no-op re-sync
+/// again. Returns that second sink, prepared.
+pub fn scenario<S: Sink>(open: impl Fn() -> S) -> S {
+    let batches = batches();
+    println!(
+        "{} batches prepared, peak_rss={} MB",
+        batches.len(),
+        peak_rss_mb()
+    );
+    let mut sink = open();
+    sink.prepare(&SyncPolicy::default()).unwrap();
+    run(&mut sink, &batches, "initial sync");
+    run(&mut sink, &batches, "no-op re-sync");
+    sink.close().unwrap();
+    let mut sink = open();
+    let started = Instant::now();
+    sink.prepare(&SyncPolicy::default()).unwrap();
+    let state = sink.load_state().unwrap();
+    println!(
+        "restart: prepare + load_state {:.2} s ({} synced)",
+        started.elapsed().as_secs_f64(),
+        state.synced.len()
+    );
+    run(&mut sink, &batches, "no-op re-sync after restart");
+    sink
 }

@@ -15,35 +15,10 @@
 
 use std::time::Instant;
 
-use idsync_core::{ApplyOptions, Batch, CookieUpdate, Sink, SyncPolicy};
+use idsync_core::{ApplyOptions, Batch, CookieUpdate, Sink};
 use idsync_sink_mediawiki::{MediaWikiConfig, MediaWikiSink};
-use idsync_testkit::sink_bench::{batches, id, members, peak_rss_mb, run, user, GROUPS, USERS};
-
-fn install_sqlite(dir: &std::path::Path) -> String {
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    let status = std::process::Command::new("php")
-        .current_dir("/usr/share/mediawiki")
-        .args(["maintenance/install.php", "--dbtype", "sqlite", "--dbpath"])
-        .arg(dir.join("data"))
-        .args(["--dbname", "wiki", "--confpath"])
-        .arg(dir)
-        .args([
-            "--server",
-            "http://localhost",
-            "--scriptpath",
-            "/w",
-            "--pass",
-            "AdminPassw0rd!2024",
-            "--skins=",
-            "Bench",
-            "Admin",
-        ])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    format!("sqlite://{}", dir.join("data/wiki.sqlite").display())
-}
+use idsync_testkit::mediawiki::{MediaWiki, MwBackend};
+use idsync_testkit::sink_bench::{id, members, scenario, user, GROUPS, USERS};
 
 fn persist(sink: &mut MediaWikiSink) {
     let mut latencies = Vec::new();
@@ -87,36 +62,20 @@ fn persist(sink: &mut MediaWikiSink) {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().unwrap();
+    // The SQLite wiki (made by MediaWiki's installer) lives as long as `wiki`.
+    let wiki;
     let url = match std::env::args().nth(1) {
         Some(url) if url != "sqlite" => url,
-        _ => install_sqlite(dir.path()),
+        _ => {
+            wiki = MediaWiki::install(MwBackend::Sqlite, None).unwrap();
+            wiki.url().to_owned()
+        }
     };
     let config: MediaWikiConfig = serde_json::from_value(serde_json::json!({
         "url": url,
         "map_other_groups": true,
     }))
     .unwrap();
-    let batches = batches();
-    println!(
-        "{} batches prepared, peak_rss={} MB",
-        batches.len(),
-        peak_rss_mb()
-    );
-    let mut sink = MediaWikiSink::new(config.clone()).unwrap();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    run(&mut sink, &batches, "initial sync");
-    run(&mut sink, &batches, "no-op re-sync");
-    sink.close().unwrap();
-    let mut sink = MediaWikiSink::new(config).unwrap();
-    let started = Instant::now();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    let state = sink.load_state().unwrap();
-    println!(
-        "restart: prepare + load_state {:.2} s ({} synced)",
-        started.elapsed().as_secs_f64(),
-        state.synced.len()
-    );
-    run(&mut sink, &batches, "no-op re-sync after restart");
+    let mut sink = scenario(|| MediaWikiSink::new(config.clone()).unwrap());
     persist(&mut sink);
 }

@@ -4,11 +4,9 @@
 //! `cargo run --release -p idsync-sink-sql --example sql_sink_bench [-- DIR]`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::time::Instant;
-
-use idsync_core::{Sink, SyncPolicy};
+use idsync_core::Sink;
 use idsync_sink_sql::{SqlSink, SqlSinkConfig};
-use idsync_testkit::sink_bench::{batches, peak_rss_mb, run};
+use idsync_testkit::sink_bench::scenario;
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,25 +27,6 @@ fn main() {
         "memberships": { "table": "group_members", "group": "group_id", "member": "user_id" }
     }))
     .unwrap();
-    let batches = batches();
-    println!(
-        "{} batches prepared, peak_rss={} MB",
-        batches.len(),
-        peak_rss_mb()
-    );
-    let mut sink = SqlSink::new(config.clone()).unwrap();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    run(&mut sink, &batches, "initial sync");
-    run(&mut sink, &batches, "no-op re-sync");
+    let mut sink = scenario(|| SqlSink::new(config.clone()).unwrap());
     sink.close().unwrap();
-    let mut sink = SqlSink::new(config).unwrap();
-    let started = Instant::now();
-    sink.prepare(&SyncPolicy::default()).unwrap();
-    let state = sink.load_state().unwrap();
-    println!(
-        "restart: prepare + load_state {:.2} s ({} synced)",
-        started.elapsed().as_secs_f64(),
-        state.synced.len()
-    );
-    run(&mut sink, &batches, "no-op re-sync after restart");
 }
