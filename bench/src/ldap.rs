@@ -12,7 +12,7 @@ use crate::directory::{user_uid, Directory};
 use crate::picker::Picker;
 use crate::probe::Probe;
 use crate::process::Runner;
-use crate::scenario::{line, once, password_file, Runs, Target};
+use crate::scenario::{line, once, password_file, work_dir, Runs, Target};
 use crate::stats::{load_average, verdict};
 use crate::Common;
 
@@ -62,16 +62,7 @@ const RESTART_TARGET_S: f64 = 2.0;
 
 /// Runs the benchmark and prints its figures.
 pub fn run(common: &Common) -> Result<()> {
-    let temp = tempfile::Builder::new()
-        .prefix("idsync-bench-ldap-")
-        .tempdir()?;
-    let work = match &common.keep {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            dir.clone()
-        }
-        None => temp.path().to_path_buf(),
-    };
+    let (_temp, work) = work_dir("idsync-bench-ldap-", common.keep.as_deref())?;
     line(&format!(
         "idsync LDAP benchmark (slapd → SQLite, sql plugin); load average at start: {}",
         load_average()

@@ -18,7 +18,7 @@ use crate::directory::Directory;
 use crate::picker::Picker;
 use crate::probe::Probe;
 use crate::process::Runner;
-use crate::scenario::{line, once, password_file, Runs, Target};
+use crate::scenario::{line, once, password_file, work_dir, Runs, Target};
 use crate::stats::{load_average, verdict};
 use crate::Common;
 
@@ -149,16 +149,7 @@ pub fn run(common: &Common, backends: &[String], all_groups: bool) -> Result<()>
         .iter()
         .map(|name| Kind::parse(name))
         .collect::<Result<Vec<_>>>()?;
-    let temp = tempfile::Builder::new()
-        .prefix("idsync-bench-mw-")
-        .tempdir()?;
-    let work = match &common.keep {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            dir.clone()
-        }
-        None => temp.path().to_path_buf(),
-    };
+    let (_temp, work) = work_dir("idsync-bench-mw-", common.keep.as_deref())?;
     line(&format!(
         "idsync MediaWiki benchmark (slapd → MediaWiki 1.39, plugin \"mediawiki\"); load average at start: {}",
         load_average()

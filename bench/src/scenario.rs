@@ -225,6 +225,20 @@ impl Runs {
     }
 }
 
+/// The directory a benchmark writes its files to: `keep` (created) when given, else a temp
+/// dir that lives as long as the returned guard.
+pub fn work_dir(prefix: &str, keep: Option<&Path>) -> Result<(tempfile::TempDir, PathBuf)> {
+    let temp = tempfile::Builder::new().prefix(prefix).tempdir()?;
+    let work = match keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.to_path_buf()
+        }
+        None => temp.path().to_path_buf(),
+    };
+    Ok((temp, work))
+}
+
 /// Writes the admin password into `work/ldap.pw` and returns the path.
 pub fn password_file(work: &Path, directory: &Directory) -> Result<PathBuf> {
     let path = work.join("ldap.pw");
