@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use idsync_testkit::runner::{self, wait_until, RunOutput, RunnerProcess};
 use idsync_testkit::Sqlite;
 use tempfile::TempDir;
@@ -399,8 +401,11 @@ pub fn parse_ldif(text: &str) -> Vec<LdifEntry> {
                 continue;
             };
             let value = match rest.strip_prefix(':') {
-                Some(encoded) => String::from_utf8(base64_decode(encoded.trim()))
-                    .unwrap_or_else(|_| format!("<binary {name}>")),
+                Some(encoded) => STANDARD
+                    .decode(encoded.trim())
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .unwrap_or_else(|| format!("<binary {name}>")),
                 None => rest.strip_prefix(' ').unwrap_or(rest).to_owned(),
             };
             if name.eq_ignore_ascii_case("dn") {
@@ -414,30 +419,6 @@ pub fn parse_ldif(text: &str) -> Vec<LdifEntry> {
         }
     }
     entries
-}
-
-/// Standard base64 (with padding), enough for LDIF values.
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
 }
 
 /// `796a8a91-e76311f1-81758cdf-7223d497` (389-ds nsUniqueId) → the UUID with those bytes.

@@ -33,6 +33,8 @@ use idsync_testkit::slapd::{Overlay, Seed, Slapd, SlapdOptions, BASE, SYNC_DN, S
 use nix::sys::signal::Signal;
 use tempfile::TempDir;
 
+use crate::ldap_e2e_support::{normalize_dn, parse_ldif};
+
 const PEOPLE: &str = "ou=people,dc=example,dc=org";
 const GROUPS: &str = "ou=groups,dc=example,dc=org";
 const ALUMNI: &str = "ou=alumni,dc=example,dc=org";
@@ -229,69 +231,6 @@ impl Directory {
             .map(|(_, wiki)| (*wiki).to_owned())
             .collect()
     }
-}
-
-struct LdifEntry {
-    dn: String,
-    /// Lower-case attribute name → values.
-    attrs: BTreeMap<String, Vec<String>>,
-}
-
-/// Parses `ldapsearch -LLL -o ldif-wrap=no` output (`attr: value`, `attr:: base64`).
-fn parse_ldif(text: &str) -> Vec<LdifEntry> {
-    let mut entries = Vec::new();
-    for block in text.split("\n\n") {
-        let mut dn = None;
-        let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for line in block.lines() {
-            let Some((name, rest)) = line.split_once(':') else {
-                continue;
-            };
-            let value = match rest.strip_prefix(':') {
-                Some(encoded) => String::from_utf8(base64_decode(encoded.trim())).unwrap(),
-                None => rest.trim_start().to_owned(),
-            };
-            if name.eq_ignore_ascii_case("dn") {
-                dn = Some(value);
-            } else {
-                attrs.entry(name.to_lowercase()).or_default().push(value);
-            }
-        }
-        if let Some(dn) = dn {
-            entries.push(LdifEntry { dn, attrs });
-        }
-    }
-    entries
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0_u32, 0);
-    for byte in text.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((buffer >> bits) & 0xff).unwrap());
-        }
-    }
-    out
-}
-
-fn normalize_dn(dn: &str) -> String {
-    dn.split(',')
-        .map(|rdn| rdn.split('=').map(str::trim).collect::<Vec<_>>().join("="))
-        .collect::<Vec<_>>()
-        .join(",")
-        .to_lowercase()
 }
 
 // ---------------------------------------------------------------------------------------
